@@ -1,0 +1,1 @@
+"""Scrapy side of newsmon: discovery spiders, settings, items, pipelines, extraction, relevance."""

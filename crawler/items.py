@@ -1,0 +1,49 @@
+"""The item that flows through the pipelines, filled in stage by stage.
+
+    spider    -> url, source, body, http_encoding, content_type, hint_* (from feed/sitemap)
+    100 extract -> text, title, author, published_at, language, site_name, canonical_url
+    200 score   -> relevance_score, relevant, why, model_version
+    300 dedup   -> text_hash, minhash, duplicate_of, duplicate_kind, cluster_id
+    400 store   -> id
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class ArticleItem:
+    # From the spider
+    url: str
+    source: str
+    body: bytes = b""
+    http_encoding: str | None = None
+    content_type: str | None = None
+    fetched_at: dt.datetime | None = None
+    source_language: str | None = None
+    hint_title: str | None = None
+    hint_published_at: dt.datetime | None = None
+    # From extraction
+    canonical_url: str | None = None
+    text: str = ""
+    title: str | None = None
+    author: str | None = None
+    published_at: dt.datetime | None = None
+    language: str | None = None
+    site_name: str | None = None
+    # From scoring
+    relevance_score: float | None = None
+    relevant: bool | None = None
+    why: dict[str, Any] = field(default_factory=dict)
+    model_version: str | None = None
+    # From dedup
+    text_hash: str | None = None
+    minhash: bytes | None = None
+    duplicate_of: int | None = None
+    duplicate_kind: str | None = None  # None, "url", "exact" or "near"
+    cluster_id: int | None = None
+    # From store
+    id: int | None = None

@@ -1,0 +1,1 @@
+"""newsmon's command line, configuration, daemon, crawl runner, digest and mailer."""

@@ -1,0 +1,327 @@
+"""The one configuration object: loaded once from TOML, validated, passed down.
+
+Precedence is written in one function, :func:`load_config`: defaults < file < environment
+(``NEWSMON_DATABASE_URL``) < command line (done by the CLI, which passes overrides).
+Every error names the file and the key, and says what was expected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar, get_args, get_origin
+from urllib.parse import urlsplit
+
+from crawler.spec import SOURCE_KINDS, CrawlOptions, SourceSpec
+from storage.exceptions import ConfigError
+
+CONFIG_ENV = "NEWSMON_CONFIG"
+DATABASE_ENV = "NEWSMON_DATABASE_URL"
+DEFAULT_CONFIG_NAME = "newsmon.toml"
+
+
+@dataclass(frozen=True)
+class StorageOptions:
+    """Where articles are kept. A relative SQLite path is relative to the config file."""
+
+    url: str = "sqlite:///newsmon.db"
+
+
+@dataclass(frozen=True)
+class RelevanceOptions:
+    """How articles are scored against the topic learned from the seeds."""
+
+    seeds_dir: str = "seeds"
+    model_dir: str = "model"
+    threshold: float = 0.5
+
+
+@dataclass(frozen=True)
+class DedupOptions:
+    """Near-duplicate detection (MinHash LSH over word shingles)."""
+
+    near_threshold: float = 0.8
+    num_perm: int = 128
+    shingle_words: int = 5
+
+
+@dataclass(frozen=True)
+class SmtpOptions:
+    """Mail server. The password is read from the environment variable named here."""
+
+    host: str = "localhost"
+    port: int = 25
+    security: str = "starttls"  # "none", "starttls" or "tls"
+    username: str | None = None
+    password_env: str | None = None
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class DigestOptions:
+    """The daily digest email."""
+
+    sender: str = "newsmon@localhost"
+    recipients: tuple[str, ...] = ()
+    subject_prefix: str = "newsmon"
+    send_time: str = "07:00"
+    timezone: str = "UTC"
+    max_stories: int = 50
+    send_empty: bool = True
+    list_unsubscribe: str | None = None
+    out_dir: str = "digests"
+
+
+@dataclass(frozen=True)
+class ScheduleOptions:
+    """Daemon mode (``newsmon schedule``)."""
+
+    crawl_interval_minutes: int = 60
+    crawl_timeout_minutes: int = 50
+    misfire_grace_seconds: int = 600
+    housekeeping_time: str = "03:30"
+    retention_days: int = 90
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything newsmon reads from its configuration file, with defaults."""
+
+    path: Path | None = None
+    storage: StorageOptions = field(default_factory=StorageOptions)
+    crawl: CrawlOptions = field(default_factory=CrawlOptions)
+    relevance: RelevanceOptions = field(default_factory=RelevanceOptions)
+    dedup: DedupOptions = field(default_factory=DedupOptions)
+    smtp: SmtpOptions = field(default_factory=SmtpOptions)
+    digest: DigestOptions = field(default_factory=DigestOptions)
+    schedule: ScheduleOptions = field(default_factory=ScheduleOptions)
+    sources: tuple[SourceSpec, ...] = ()
+
+    @property
+    def base_dir(self) -> Path:
+        """Directory that relative paths in the config are resolved against."""
+        return self.path.parent if self.path else Path.cwd()
+
+    def resolve(self, value: str) -> Path:
+        """Resolve a path from the config relative to the config file's folder."""
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else self.base_dir / p
+
+    @property
+    def database_url(self) -> str:
+        """The SQLAlchemy URL, with a relative SQLite path made absolute."""
+        url = self.storage.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/"):
+            rest = url[len(prefix) :]
+            if rest and rest != ":memory:":
+                return prefix + str(self.resolve(rest))
+        return url
+
+    def enabled_sources(self, names: typing.Sequence[str] | None = None) -> list[SourceSpec]:
+        """Enabled sources, or the named ones (enabled or not) when names are given."""
+        if not names:
+            return [s for s in self.sources if s.enabled]
+        by_name = {s.name: s for s in self.sources}
+        unknown = [n for n in names if n not in by_name]
+        if unknown:
+            raise ConfigError(
+                f"no source named {', '.join(map(repr, unknown))}; "
+                f"configured: {', '.join(sorted(by_name)) or '(none)'}",
+                path=str(self.path) if self.path else None,
+                key="sources",
+            )
+        return [by_name[n] for n in names]
+
+
+T = TypeVar("T")
+_SECTIONS: dict[str, type[Any]] = {
+    "storage": StorageOptions,
+    "crawl": CrawlOptions,
+    "relevance": RelevanceOptions,
+    "dedup": DedupOptions,
+    "smtp": SmtpOptions,
+    "digest": DigestOptions,
+    "schedule": ScheduleOptions,
+}
+
+
+def _type_name(tp: Any) -> str:
+    origin = get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in get_args(tp))
+    if origin is tuple:
+        return f"list of {_type_name(get_args(tp)[0])}"
+    if origin is typing.Literal:
+        return "one of " + ", ".join(repr(a) for a in get_args(tp))
+    return getattr(tp, "__name__", str(tp))
+
+
+def _coerce(value: Any, tp: Any, where: str, path: str) -> Any:
+    """Check ``value`` against the annotation ``tp``; return it in the dataclass's form."""
+    origin = get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(value, arg, where, path)
+            except ConfigError:
+                continue
+    elif origin is tuple:
+        (inner, *_rest) = get_args(tp)
+        if isinstance(value, list):
+            return tuple(_coerce(v, inner, where, path) for v in value)
+    elif origin is typing.Literal:
+        if value in get_args(tp):
+            return value
+    elif tp is float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+    elif tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif tp in (str, bool):
+        if isinstance(value, tp):
+            return value
+    raise ConfigError(
+        f"expected {_type_name(tp)}, got {type(value).__name__} {value!r}", path=path, key=where
+    )
+
+
+def _build(cls: type[T], table: Any, where: str, path: str) -> T:
+    if not isinstance(table, dict):
+        raise ConfigError(f"expected a table, got {type(table).__name__}", path=path, key=where)
+    hints = typing.get_type_hints(cls)
+    fields = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    kwargs: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in fields:
+            raise ConfigError(
+                f"unknown key {key!r}; known keys: {', '.join(sorted(fields))}",
+                path=path,
+                key=f"{where}.{key}",
+            )
+        kwargs[key] = _coerce(value, hints[key], f"{where}.{key}", path)
+    return cls(**kwargs)
+
+
+def _check_url(url: str, where: str, path: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(
+            f"expected an http:// or https:// URL, got {url!r}", path=path, key=where
+        )
+
+
+def _build_sources(raw: Any, path: str) -> tuple[SourceSpec, ...]:
+    if not isinstance(raw, list):
+        raise ConfigError("expected an array of tables [[sources]]", path=path, key="sources")
+    seen: set[str] = set()
+    out: list[SourceSpec] = []
+    for i, table in enumerate(raw):
+        where = f"sources[{i}]"
+        if isinstance(table, dict):
+            for required in ("name", "url", "kind"):
+                if required not in table:
+                    raise ConfigError(
+                        f"missing required key {required!r}", path=path, key=f"{where}.{required}"
+                    )
+            if table.get("kind") not in SOURCE_KINDS:
+                raise ConfigError(
+                    f"expected one of {', '.join(SOURCE_KINDS)}, got {table.get('kind')!r}",
+                    path=path,
+                    key=f"{where}.kind",
+                )
+        spec = _build(SourceSpec, table, where, path)
+        _check_url(spec.url, f"{where}.url", path)
+        if spec.name in seen:
+            raise ConfigError(f"duplicate source name {spec.name!r}", path=path, key=f"{where}.name")
+        if spec.max_articles < 1 or spec.max_depth < 0:
+            raise ConfigError(
+                "max_articles must be >= 1 and max_depth >= 0", path=path, key=where
+            )
+        seen.add(spec.name)
+        out.append(spec)
+    return tuple(out)
+
+
+def _validate(cfg: Config, path: str) -> None:
+    if not 0.0 <= cfg.relevance.threshold <= 1.0:
+        raise ConfigError("expected a number from 0 to 1", path=path, key="relevance.threshold")
+    if not 0.0 < cfg.dedup.near_threshold <= 1.0:
+        raise ConfigError("expected a number in (0, 1]", path=path, key="dedup.near_threshold")
+    if cfg.smtp.security not in ("none", "starttls", "tls"):
+        raise ConfigError(
+            f"expected 'none', 'starttls' or 'tls', got {cfg.smtp.security!r}",
+            path=path,
+            key="smtp.security",
+        )
+    if cfg.crawl.timeout <= 0 or cfg.crawl.max_page_bytes <= 0:
+        raise ConfigError("timeout and max_page_bytes must be positive", path=path, key="crawl")
+
+
+def parse_config(text: str, path: Path | None) -> Config:
+    """Parse and validate the TOML text of a config file."""
+    name = str(path) if path else "<config>"
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", path=name) from exc
+    kwargs: dict[str, Any] = {"path": path}
+    for key, value in data.items():
+        if key == "sources":
+            kwargs["sources"] = _build_sources(value, name)
+        elif key in _SECTIONS:
+            kwargs[key] = _build(_SECTIONS[key], value, key, name)
+        else:
+            raise ConfigError(
+                f"unknown section {key!r}; known: {', '.join([*_SECTIONS, 'sources'])}",
+                path=name,
+                key=key,
+            )
+    cfg = Config(**kwargs)
+    _validate(cfg, name)
+    return cfg
+
+
+def find_config_path(explicit: str | None, environ: typing.Mapping[str, str]) -> Path:
+    """The config file to use: --config, else $NEWSMON_CONFIG, else ./newsmon.toml."""
+    if explicit:
+        return Path(explicit).expanduser()
+    if environ.get(CONFIG_ENV):
+        return Path(environ[CONFIG_ENV]).expanduser()
+    return Path(DEFAULT_CONFIG_NAME)
+
+
+def load_config(
+    explicit: str | None = None,
+    environ: typing.Mapping[str, str] | None = None,
+    *,
+    database_url: str | None = None,
+) -> Config:
+    """Load the config: defaults < file < environment < command line (``database_url``)."""
+    env = os.environ if environ is None else environ
+    path = find_config_path(explicit, env)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ConfigError(
+            "config file not found; create one with `newsmon init` or pass --config",
+            path=str(path),
+        ) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file: {exc}", path=str(path)) from exc
+    cfg = parse_config(text, path.resolve())
+    url = database_url or env.get(DATABASE_ENV)
+    if url:
+        cfg = dataclasses.replace(cfg, storage=StorageOptions(url=url))
+    return cfg

@@ -1,0 +1,21 @@
+"""Alembic environment: runs on the connection that :func:`storage.migrate.upgrade` passes in."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from storage.models import Base
+
+config = context.config
+connection = config.attributes.get("connection")
+if connection is None:  # pragma: no cover - only via storage.migrate
+    raise RuntimeError("run migrations through storage.migrate.upgrade(engine)")
+
+context.configure(
+    connection=connection,
+    target_metadata=Base.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,186 @@
+"""Typed SQLAlchemy 2.x models. The schema is created by the Alembic migrations in
+``storage/migrations``; these classes must stay in step with them (a test compares both).
+
+Tables:
+    sources            one row per configured source, with its health
+    fetch_state        conditional-GET state (ETag / Last-Modified) per feed or sitemap URL
+    articles           clean text, metadata, relevance, hashes and story cluster
+    raw_pages          the fetched HTML, compressed; dropped by housekeeping after retention
+    crawl_runs         one row per crawl, with its Scrapy stats
+    crawl_run_sources  per-source counts and errors for each crawl run
+    labels             reviewer labels (relevant / not relevant), who and when
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Stores naive UTC, returns aware UTC, on every backend (SQLite has no time zones)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, dt.datetime)
+        return value.replace(tzinfo=dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Source(Base):
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    url: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_success_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FetchState(Base):
+    __tablename__ = "fetch_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000), unique=True)
+    source: Mapped[str] = mapped_column(String(200))
+    etag: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_modified: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    fetched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Article(Base):
+    __tablename__ = "articles"
+    __table_args__ = (
+        Index("ix_articles_canonical_url", "canonical_url"),
+        Index("ix_articles_text_hash", "text_hash"),
+        Index("ix_articles_fetched_at", "fetched_at"),
+        Index("ix_articles_cluster_id", "cluster_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000), unique=True)
+    canonical_url: Mapped[str] = mapped_column(String(2000))
+    source: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str | None] = mapped_column(Text, nullable=True)
+    author: Mapped[str | None] = mapped_column(Text, nullable=True)
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    fetched_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    language: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    site_name: Mapped[str | None] = mapped_column(Text, nullable=True)
+    text: Mapped[str] = mapped_column(Text)
+    text_hash: Mapped[str] = mapped_column(String(64))
+    minhash: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    relevance_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    relevant: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    why: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    model_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    duplicate_of: Mapped[int | None] = mapped_column(
+        ForeignKey("articles.id", ondelete="SET NULL"), nullable=True
+    )
+    duplicate_kind: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    cluster_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    crawl_run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class RawPage(Base):
+    __tablename__ = "raw_pages"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    content_type: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    encoding: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    body_gz: Mapped[bytes] = mapped_column(LargeBinary)
+    fetched_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CrawlRun(Base):
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # running, ok, partial (some sources failed), failed (all failed), killed
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    sources: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    stats: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class CrawlRunSource(Base):
+    __tablename__ = "crawl_run_sources"
+    __table_args__ = (UniqueConstraint("run_id", "source", name="uq_crawl_run_sources_run_source"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(200))
+    discovered: Mapped[int] = mapped_column(Integer, default=0)
+    fetched: Mapped[int] = mapped_column(Integer, default=0)
+    new: Mapped[int] = mapped_column(Integer, default=0)
+    relevant: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    not_modified: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Label(Base):
+    __tablename__ = "labels"
+    __table_args__ = (Index("ix_labels_article_id", "article_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    relevant: Mapped[bool] = mapped_column(Boolean)
+    reviewer: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
