@@ -1,10 +1,10 @@
 """The item that flows through the pipelines, filled in stage by stage.
 
-    spider    -> url, source, body, http_encoding, content_type, hint_* (from feed/sitemap)
-    100 extract -> text, title, author, published_at, language, site_name, canonical_url
-    200 score   -> relevance_score, relevant, why, model_version
-    300 dedup   -> text_hash, minhash, duplicate_of, duplicate_kind, cluster_id
-    400 store   -> id
+spider    -> url, source, body, http_encoding, content_type, hint_* (from feed/sitemap)
+100 extract -> text, title, author, published_at, language, site_name, canonical_url
+200 score   -> relevance_score, relevant, why, model_version
+300 dedup   -> text_hash, minhash, duplicate_of, duplicate_kind, cluster_id
+400 store   -> id
 """
 
 from __future__ import annotations

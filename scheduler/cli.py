@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import pkgutil
 import logging
 import os
+import pkgutil
 import sys
 from collections.abc import Sequence
 
 from scheduler.context import Context
 from storage.exceptions import NewsmonError
-
 
 logger = logging.getLogger("newsmon")
 
@@ -66,7 +65,13 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     if verbose < 2:
         # Scrapy's per-request chatter is for debugging, not for users.
         for name in (
-            "scrapy", "twisted", "trafilatura", "htmldate", "courlan", "filelock", "alembic"
+            "scrapy",
+            "twisted",
+            "trafilatura",
+            "htmldate",
+            "courlan",
+            "filelock",
+            "alembic",
         ):
             logging.getLogger(name).setLevel(logging.WARNING)
 

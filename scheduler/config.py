@@ -8,6 +8,7 @@ Every error names the file and the key, and says what was expected.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import tomllib
 import types
@@ -189,9 +190,8 @@ def _coerce(value: Any, tp: Any, where: str, path: str) -> Any:
     elif tp is int:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-    elif tp in (str, bool):
-        if isinstance(value, tp):
-            return value
+    elif tp in (str, bool) and isinstance(value, tp):
+        return value
     raise ConfigError(
         f"expected {_type_name(tp)}, got {type(value).__name__} {value!r}", path=path, key=where
     )
@@ -214,15 +214,32 @@ def _build(cls: type[T], table: Any, where: str, path: str) -> T:
     return cls(**kwargs)
 
 
-def _check_url(url: str, where: str, path: str) -> None:
+def is_private_host(host: str) -> bool:
+    """True for localhost and literal loopback, private, link-local or reserved IP addresses."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return not ip.is_global
+
+
+def _check_url(url: str, where: str, path: str, *, allow_private: bool) -> None:
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"expected an http:// or https:// URL, got {url!r}", path=path, key=where)
+    if not allow_private and is_private_host(parts.hostname):
         raise ConfigError(
-            f"expected an http:// or https:// URL, got {url!r}", path=path, key=where
+            f"{url!r} points at a loopback, private or link-local address; set "
+            "[crawl] allow_private_addresses = true to crawl local sites",
+            path=path,
+            key=where,
         )
 
 
-def _build_sources(raw: Any, path: str) -> tuple[SourceSpec, ...]:
+def _build_sources(raw: Any, path: str, *, allow_private: bool) -> tuple[SourceSpec, ...]:
     if not isinstance(raw, list):
         raise ConfigError("expected an array of tables [[sources]]", path=path, key="sources")
     seen: set[str] = set()
@@ -242,13 +259,13 @@ def _build_sources(raw: Any, path: str) -> tuple[SourceSpec, ...]:
                     key=f"{where}.kind",
                 )
         spec = _build(SourceSpec, table, where, path)
-        _check_url(spec.url, f"{where}.url", path)
+        _check_url(spec.url, f"{where}.url", path, allow_private=allow_private)
         if spec.name in seen:
-            raise ConfigError(f"duplicate source name {spec.name!r}", path=path, key=f"{where}.name")
-        if spec.max_articles < 1 or spec.max_depth < 0:
             raise ConfigError(
-                "max_articles must be >= 1 and max_depth >= 0", path=path, key=where
+                f"duplicate source name {spec.name!r}", path=path, key=f"{where}.name"
             )
+        if spec.max_articles < 1 or spec.max_depth < 0:
+            raise ConfigError("max_articles must be >= 1 and max_depth >= 0", path=path, key=where)
         seen.add(spec.name)
         out.append(spec)
     return tuple(out)
@@ -279,8 +296,8 @@ def parse_config(text: str, path: Path | None) -> Config:
     kwargs: dict[str, Any] = {"path": path}
     for key, value in data.items():
         if key == "sources":
-            kwargs["sources"] = _build_sources(value, name)
-        elif key in _SECTIONS:
+            continue
+        if key in _SECTIONS:
             kwargs[key] = _build(_SECTIONS[key], value, key, name)
         else:
             raise ConfigError(
@@ -288,6 +305,9 @@ def parse_config(text: str, path: Path | None) -> Config:
                 path=name,
                 key=key,
             )
+    if "sources" in data:
+        allow_private = kwargs.get("crawl", CrawlOptions()).allow_private_addresses
+        kwargs["sources"] = _build_sources(data["sources"], name, allow_private=allow_private)
     cfg = Config(**kwargs)
     _validate(cfg, name)
     return cfg

@@ -15,7 +15,7 @@ import hashlib
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from sqlalchemy import text
@@ -43,14 +43,11 @@ def _file_lock(path: Path, name: str, wait: float) -> Iterator[None]:
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     holder = ""
-                    try:
+                    with suppress(OSError):
                         holder = os.pread(fd, 64, 0).decode().strip()
-                    except OSError:
-                        pass
                     who = f" (pid {holder})" if holder else ""
                     raise LockHeldError(
-                        f"another newsmon {name} is running on this database{who}; "
-                        f"lock file {path}"
+                        f"another newsmon {name} is running on this database{who}; lock file {path}"
                     ) from None
                 time.sleep(0.2)
         os.ftruncate(fd, 0)
@@ -84,7 +81,9 @@ def _pg_lock(url: str, name: str, wait: float) -> Iterator[None]:
 
 
 @contextmanager
-def run_lock(database_url: str, name: str, *, fallback_dir: Path, wait: float = 0.0) -> Iterator[None]:
+def run_lock(
+    database_url: str, name: str, *, fallback_dir: Path, wait: float = 0.0
+) -> Iterator[None]:
     """Hold the ``name`` lock ("crawl", "digest", "schedule") for this database."""
     backend = make_url(database_url).get_backend_name()
     if backend == "postgresql":

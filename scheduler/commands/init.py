@@ -1,4 +1,4 @@
-"""``newsmon init``: write a commented starter config (if absent) and create/upgrade the database."""
+"""``newsmon init``: write a commented starter config (if absent), create or upgrade the DB."""
 
 from __future__ import annotations
 

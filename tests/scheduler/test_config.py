@@ -1,0 +1,164 @@
+"""The config loader: defaults, precedence, and errors that name the file and the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scheduler.cli import main
+from scheduler.config import load_config, parse_config
+from storage.exceptions import ConfigError
+
+GOOD = """
+[storage]
+url = "sqlite:///data/news.db"
+
+[crawl]
+timeout = 10
+user_agent = "test-agent"
+
+[relevance]
+threshold = 0.6
+
+[[sources]]
+name = "wire"
+url = "https://news.example.org/rss.xml"
+kind = "feed"
+allow = ["/politics/"]
+max_articles = 20
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "newsmon.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_good_config_loads_with_defaults_and_types(tmp_path: Path) -> None:
+    cfg = load_config(str(write(tmp_path, GOOD)), {})
+    assert cfg.crawl.timeout == 10.0 and isinstance(cfg.crawl.timeout, float)
+    assert cfg.crawl.retries == 2  # default kept
+    assert cfg.relevance.threshold == 0.6
+    (src,) = cfg.sources
+    assert src.allow == ("/politics/",) and src.max_articles == 20 and src.enabled
+    # A relative SQLite path is relative to the config file, not the working directory.
+    assert cfg.database_url == f"sqlite:///{tmp_path / 'data' / 'news.db'}"
+
+
+def test_precedence_file_then_environment_then_command_line(tmp_path: Path) -> None:
+    path = str(write(tmp_path, GOOD))
+    env = {"NEWSMON_DATABASE_URL": "sqlite:////tmp/from-env.db"}
+    assert load_config(path, env).database_url == "sqlite:////tmp/from-env.db"
+    cli = load_config(path, env, database_url="sqlite:////tmp/from-cli.db")
+    assert cli.database_url == "sqlite:////tmp/from-cli.db"
+    # NEWSMON_CONFIG is used when --config is absent.
+    assert load_config(None, {"NEWSMON_CONFIG": path}).crawl.user_agent == "test-agent"
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "words"),
+    [
+        ("[crawl]\ntimeout = 'fast'\n", "crawl.timeout", "expected float"),
+        ("[crawl]\nretries = true\n", "crawl.retries", "expected int"),
+        ("[crawl]\ntimout = 3\n", "crawl.timout", "unknown key"),
+        ("[crawling]\n", "crawling", "unknown section"),
+        ("[relevance]\nthreshold = 1.5\n", "relevance.threshold", "from 0 to 1"),
+        ("[smtp]\nsecurity = 'ssl'\n", "smtp.security", "starttls"),
+        ("[[sources]]\nname='a'\nkind='feed'\n", "sources[0].url", "missing required key"),
+        ("[[sources]]\nname='a'\nurl='https://x.org/'\nkind='rss'\n", "sources[0].kind", "feed"),
+        (
+            "[[sources]]\nname='a'\nurl='file:///etc/passwd'\nkind='feed'\n",
+            "sources[0].url",
+            "http",
+        ),
+        ("[[sources]]\nname='a'\nurl='ftp://x.org/f'\nkind='feed'\n", "sources[0].url", "http"),
+        (
+            "[[sources]]\nname='a'\nurl='http://127.0.0.1:8000/'\nkind='feed'\n",
+            "sources[0].url",
+            "allow_private_addresses",
+        ),
+        (
+            "[[sources]]\nname='a'\nurl='http://169.254.169.254/'\nkind='page'\n",
+            "sources[0].url",
+            "link-local",
+        ),
+        (
+            "[[sources]]\nname='a'\nurl='http://localhost/'\nkind='page'\n",
+            "sources[0].url",
+            "loopback",
+        ),
+        (
+            "[[sources]]\nname='a'\nurl='https://x.org/'\nkind='feed'\n"
+            "[[sources]]\nname='a'\nurl='https://y.org/'\nkind='feed'\n",
+            "sources[1].name",
+            "duplicate",
+        ),
+        (
+            "[[sources]]\nname='a'\nurl='https://x.org/'\nkind='feed'\nallow='/x/'\n",
+            "sources[0].allow",
+            "list of str",
+        ),
+        ("sources = 3\n", "sources", "array of tables"),
+        ("this is = not toml [\n", None, "not valid TOML"),
+    ],
+)
+def test_bad_config_names_file_and_key(
+    tmp_path: Path, text: str, key: str | None, words: str
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_config(str(path), {})
+    message = str(info.value)
+    assert str(path.resolve()) in message or str(path) in message
+    if key:
+        assert f"[{key}]" in message
+    assert words in message
+
+
+def test_private_addresses_allowed_when_config_says_so() -> None:
+    cfg = parse_config(
+        "[crawl]\nallow_private_addresses = true\n"
+        "[[sources]]\nname='local'\nurl='http://127.0.0.1:8000/feed.xml'\nkind='feed'\n",
+        None,
+    )
+    assert cfg.sources[0].url.startswith("http://127.0.0.1")
+
+
+def test_unknown_source_name_is_a_config_error() -> None:
+    cfg = parse_config("[[sources]]\nname='a'\nurl='https://x.org/'\nkind='feed'\n", None)
+    with pytest.raises(ConfigError, match="no source named 'b'"):
+        cfg.enabled_sources(["b"])
+
+
+def test_cli_reports_missing_config_with_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nope.toml"
+    code = main(["--config", str(missing), "stats"]) if _has("stats") else 2
+    assert code == 2
+    if _has("stats"):
+        err = capsys.readouterr().err
+        assert "nope.toml" in err and "newsmon init" in err
+
+
+def test_init_writes_a_valid_starter_config_and_database(tmp_path: Path) -> None:
+    path = tmp_path / "cfg" / "newsmon.toml"
+    assert main(["--config", str(path), "init"]) == 0
+    cfg = load_config(str(path), {})
+    assert len(cfg.sources) >= 5
+    assert all(s.url.startswith("https://") for s in cfg.sources)
+    db = tmp_path / "cfg" / "newsmon.db"
+    assert db.exists() and (db.stat().st_mode & 0o777) == 0o600
+    assert (path.stat().st_mode & 0o777) == 0o600
+    # Running init again keeps the edited config.
+    path.write_text(path.read_text() + "\n# my edit\n")
+    assert main(["--config", str(path), "init"]) == 0
+    assert "# my edit" in path.read_text()
+
+
+def _has(command: str) -> bool:
+    return (
+        Path(__file__).resolve().parents[2] / "scheduler" / "commands" / f"{command}.py"
+    ).exists()
