@@ -184,3 +184,47 @@ class Label(Base):
     reviewer: Mapped[str] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Digest(Base):
+    """One digest email for one recipient list, recorded BEFORE it is sent.
+
+    status: ``sending`` (recorded, send in progress or interrupted), ``sent`` (the mail server
+    accepted it), ``failed`` (the server refused or was unreachable; its articles stay undelivered).
+    The exact message is stored so that an interrupted send can be repeated byte for byte,
+    with the same Message-ID.
+    """
+
+    __tablename__ = "digests"
+    __table_args__ = (Index("ix_digests_recipients_key_status", "recipients_key", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # sha256 of the sorted, lower-cased recipient addresses: "per recipient list"
+    recipients_key: Mapped[str] = mapped_column(String(64))
+    recipients: Mapped[list[str]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), default="sending")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    subject: Mapped[str] = mapped_column(Text)
+    message: Mapped[bytes] = mapped_column(LargeBinary)
+    story_count: Mapped[int] = mapped_column(Integer, default=0)
+    article_count: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class DigestItem(Base):
+    """An article (lead story or "also reported by" copy) carried by a digest."""
+
+    __tablename__ = "digest_items"
+    __table_args__ = (
+        UniqueConstraint("digest_id", "article_id", name="uq_digest_items_digest_article"),
+        Index("ix_digest_items_article_id", "article_id"),
+        Index("ix_digest_items_cluster_id", "cluster_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest_id: Mapped[int] = mapped_column(ForeignKey("digests.id", ondelete="CASCADE"))
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    cluster_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
