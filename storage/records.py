@@ -1,0 +1,60 @@
+"""Plain records that cross the storage boundary (no ORM state, safe to build anywhere)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class ArticleRecord:
+    """One article ready to store: clean text, metadata, scores and dedup decision.
+
+    ``raw_body`` (the fetched bytes) is stored gzip'd in ``raw_pages`` when given.
+    ``cluster_id`` may be None for an original: :func:`storage.articles.insert_article`
+    then sets it to the new row's own id.
+    """
+
+    url: str
+    canonical_url: str
+    source: str
+    title: str | None
+    author: str | None
+    published_at: dt.datetime | None
+    fetched_at: dt.datetime
+    language: str | None
+    site_name: str | None
+    text: str
+    text_hash: str
+    minhash: bytes | None
+    relevance_score: float | None
+    relevant: bool | None
+    why: dict[str, Any] | None
+    model_version: str | None
+    duplicate_of: int | None
+    duplicate_kind: str | None
+    cluster_id: int | None
+    crawl_run_id: int | None
+    raw_body: bytes | None = None
+    content_type: str | None = None
+    encoding: str | None = None
+
+
+@dataclass
+class SourceCounts:
+    """Per-source counters of one crawl run (stored in ``crawl_run_sources``)."""
+
+    discovered: int = 0
+    fetched: int = 0
+    new: int = 0
+    relevant: int = 0
+    duplicates: int = 0
+    not_modified: int = 0
+    errors: int = 0
+    last_error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        """True when the source yielded nothing usable: errors and no listing or page loaded."""
+        return self.errors > 0 and not (self.discovered or self.fetched or self.not_modified)
