@@ -1,0 +1,133 @@
+"""ExtractionPool: run extract_article on every core, off the Twisted reactor thread.
+
+Workers are started with the 'forkserver' method (or 'spawn' where that is missing): the crawl
+process runs a Twisted reactor with threads, and forking a threaded process can copy a held lock
+into the child and deadlock it. Each worker imports and warms trafilatura once.
+
+If a worker dies (a segfault in lxml on a pathological page, the OOM killer), the standard
+executor is broken for good (``BrokenProcessPool``); this pool then starts a fresh executor and
+resubmits the pages that were in flight, so one bad page cannot stop a crawl. A page that breaks
+the pool ``max_attempts`` times fails its own future with ``BrokenProcessPool``.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from crawler.extraction.extract import Extracted, extract_article
+
+logger = logging.getLogger(__name__)
+
+_WARM_PAGE = (
+    b"<html><head><title>Warm-up</title></head><body><article><h1>Warm-up</h1>"
+    + b"<p>This paragraph only loads the extraction code and its data once per worker.</p>" * 8
+    + b"</article></body></html>"
+)
+
+
+def _warm_worker() -> None:
+    """Initializer: pay trafilatura's import and first-call costs before the first real page."""
+    extract_article(_WARM_PAGE, "http://localhost/warm-up")
+
+
+class ExtractionPool:
+    """A self-healing process pool for extract_article.
+
+    ``workers=0`` means one per CPU. ``max_tasks_per_child`` (None = never) recycles workers to
+    bound memory growth. ``submit`` returns a Future resolving to ``Extracted | None``.
+    """
+
+    def __init__(
+        self, workers: int = 0, *, max_attempts: int = 2, max_tasks_per_child: int | None = None
+    ) -> None:
+        self.workers = workers if workers > 0 else (os.cpu_count() or 1)
+        self.max_attempts = max_attempts
+        self.max_tasks_per_child = max_tasks_per_child
+        self.restarts = 0
+        methods = multiprocessing.get_all_start_methods()
+        self._context = multiprocessing.get_context(
+            "forkserver" if "forkserver" in methods else "spawn"
+        )
+        self._lock = threading.Lock()
+        self._closed = False
+        self._executor = self._new_executor()
+
+    def _new_executor(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=self._context,
+            initializer=_warm_worker,
+            max_tasks_per_child=self.max_tasks_per_child,
+        )
+
+    def submit(self, body: bytes, url: str, http_encoding: str | None) -> Future[Extracted | None]:
+        """Queue one page; the future gets extract_article's result (never its exceptions)."""
+        outer: Future[Extracted | None] = Future()
+        self._run(outer, body, url, http_encoding, attempt=1)
+        return outer
+
+    def _run(
+        self,
+        outer: Future[Extracted | None],
+        body: bytes,
+        url: str,
+        http_encoding: str | None,
+        attempt: int,
+    ) -> None:
+        with self._lock:
+            if self._closed:
+                outer.set_exception(RuntimeError("ExtractionPool is shut down"))
+                return
+            executor = self._executor
+            try:
+                inner = executor.submit(extract_article, body, url, http_encoding)
+            except BrokenProcessPool:
+                inner = None
+        if inner is None:
+            self._restart(executor)
+            self._run(outer, body, url, http_encoding, attempt)
+            return
+
+        def done(fut: Future[Extracted | None]) -> None:
+            if outer.done():  # cancelled by the caller
+                return
+            # A future cancelled by the shutdown of a broken executor counts as broken too.
+            exc = BrokenProcessPool("cancelled") if fut.cancelled() else fut.exception()
+            if exc is None:
+                outer.set_result(fut.result())
+            elif isinstance(exc, BrokenProcessPool) and attempt < self.max_attempts:
+                logger.warning("extraction worker died (page %s); restarting the pool", url)
+                self._restart(executor)
+                self._run(outer, body, url, http_encoding, attempt + 1)
+            else:
+                outer.set_exception(exc)
+
+        inner.add_done_callback(done)
+
+    def _restart(self, broken: ProcessPoolExecutor) -> None:
+        """Replace ``broken`` with a fresh executor, once, however many callers notice it."""
+        with self._lock:
+            if self._closed or self._executor is not broken:
+                return
+            self._executor = self._new_executor()
+            self.restarts += 1
+        # Not wait=True: this may run on the broken executor's own management thread.
+        broken.shutdown(wait=False, cancel_futures=True)
+
+    def shutdown(self) -> None:
+        """Stop the workers; waits for pages already submitted."""
+        with self._lock:
+            self._closed = True
+            executor = self._executor
+        executor.shutdown(wait=True)
+
+    def __enter__(self) -> ExtractionPool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.shutdown()
