@@ -13,6 +13,7 @@ cluster id: originals get ``cluster_id`` = their own id when stored.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -59,6 +60,13 @@ def shingles(normalized: str, k: int) -> list[bytes]:
     return list({" ".join(words[i : i + k]).encode("utf-8") for i in range(len(words) - k + 1)})
 
 
+@functools.lru_cache(maxsize=16)
+def _band_layout(threshold: float, num_perm: int) -> tuple[int, int]:
+    """(bands, rows per band) datasketch picks for ``threshold`` (it integrates; cache it)."""
+    layout = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    return int(layout.b), int(layout.r)
+
+
 @dataclass(frozen=True)
 class DedupDecision:
     """What :meth:`DedupIndex.check` found for one article.
@@ -88,12 +96,13 @@ class DedupIndex:
         self.near_threshold = near_threshold
         self.num_perm = num_perm
         self.shingle_words = shingle_words
-        layout = MinHashLSH(threshold=near_threshold, num_perm=num_perm)
-        self._bands, self._rows = int(layout.b), int(layout.r)
+        self._bands, self._rows = _band_layout(near_threshold, num_perm)
         self._template = MinHash(num_perm=num_perm, seed=_SEED, scheme=_SCHEME)
         # Fixed odd multipliers fold the r values of a band into one 64-bit key.
         rng = np.random.default_rng(0x6E6577736D6F6E)
-        self._mix: U64Array = rng.integers(1, 2**63, size=self._rows, dtype=np.uint64) | np.uint64(1)
+        self._mix: U64Array = rng.integers(1, 2**63, size=self._rows, dtype=np.uint64) | np.uint64(
+            1
+        )
         self._by_url: dict[str, int] = {}
         self._by_hash: dict[str, int] = {}
         self._sigs: SigArray = np.empty((0, num_perm), dtype=np.uint32)
@@ -120,16 +129,13 @@ class DedupIndex:
         width = num_perm * SIG_DTYPE.itemsize
         blobs: list[bytes] = []
         clusters: list[int] = []
+        cols = Article.__table__.c
         stmt = select(
-            Article.id,
-            Article.cluster_id,
-            Article.canonical_url,
-            Article.text_hash,
-            Article.minhash,
-        ).order_by(Article.id)
-        for art_id, cluster, canonical, thash, blob in session.execute(
-            stmt.execution_options(yield_per=5000)
-        ):
+            cols.id, cols.cluster_id, cols.canonical_url, cols.text_hash, cols.minhash
+        ).order_by(cols.id)
+        # Core rows, not ORM ones: this runs over every stored article at every crawl start.
+        rows = session.connection().execute(stmt.execution_options(yield_per=5000))
+        for art_id, cluster, canonical, thash, blob in rows:
             cluster_id = cluster if cluster is not None else art_id
             index._by_url.setdefault(canonical, cluster_id)
             index._by_hash.setdefault(thash, cluster_id)

@@ -1,0 +1,117 @@
+"""``newsmon stats [--json] [--runs N]``: totals, per-source counts and health, last crawl runs."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from scheduler.context import Context
+from storage.export import iso
+from storage.queries import RunStat, SourceStat, Totals, recent_runs, source_stats, totals
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "stats",
+        help="what is stored, source health, recent crawl runs",
+        description="Show totals (articles, relevant, duplicates, story clusters), per-source "
+        "counts and health, and the most recent crawl runs.",
+    )
+    p.add_argument("--json", action="store_true", help="one JSON object, for scripts")
+    p.add_argument("--runs", type=int, default=5, metavar="N", help="crawl runs to show (5)")
+    p.set_defaults(func=run)
+
+
+def _jsonable(obj: Any) -> Any:
+    data = dataclasses.asdict(obj)
+    for key, value in data.items():
+        if hasattr(value, "isoformat"):
+            data[key] = iso(value)
+    return data
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
+    cells = [[("-" if c is None else str(c)) for c in row] for row in rows]
+    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()
+
+    return [line(headers), line(["-" * w for w in widths]), *(line(r) for r in cells)]
+
+
+def _when(value: Any) -> str | None:
+    text = iso(value)
+    return text[:19].replace("T", " ") if text else None
+
+
+def render(t: Totals, sources: list[SourceStat], runs: list[RunStat]) -> str:
+    """The human-readable report."""
+    out = [
+        f"articles {t.articles}   relevant {t.relevant}   duplicates {t.duplicates}   "
+        f"stories (clusters) {t.clusters}",
+        "",
+        "Sources",
+    ]
+    if sources:
+        out += _table(
+            ("name", "articles", "relevant", "dups", "last article", "last ok", "fails", "error"),
+            [
+                (
+                    s.name,
+                    s.articles,
+                    s.relevant,
+                    s.duplicates,
+                    _when(s.last_fetched_at),
+                    _when(s.last_success_at),
+                    s.consecutive_failures,
+                    (s.last_error or "")[:60] or None,
+                )
+                for s in sources
+            ],
+        )
+    else:
+        out.append("(none yet: run `newsmon crawl`)")
+    out += ["", "Recent crawl runs (UTC)"]
+    if runs:
+        out += _table(
+            ("run", "started", "status", "fetched", "new", "relevant", "dups", "304", "errors"),
+            [
+                (
+                    r.id,
+                    _when(r.started_at),
+                    r.status,
+                    r.fetched,
+                    r.new,
+                    r.relevant,
+                    r.duplicates,
+                    r.not_modified,
+                    r.errors,
+                )
+                for r in runs
+            ],
+        )
+    else:
+        out.append("(no crawl yet)")
+    return "\n".join(out) + "\n"
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    with ctx.sessions() as session:
+        t = totals(session)
+        sources = source_stats(session)
+        runs = recent_runs(session, max(args.runs, 0))
+    if args.json:
+        report = {
+            "totals": dataclasses.asdict(t),
+            "sources": [_jsonable(s) for s in sources],
+            "runs": [_jsonable(r) for r in runs],
+        }
+        sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+    else:
+        sys.stdout.write(render(t, sources, runs))
+    return 0
