@@ -1,0 +1,153 @@
+"""What a digest says: stories grouped by cluster and ranked, crawl counts, source health.
+
+Built from the database by :func:`select_content`; rendered by :mod:`scheduler.digest.render`.
+Plain frozen dataclasses, so templates and tests read them without a session.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from storage.digests import (
+    CrawlTotals,
+    SourceHealth,
+    crawl_totals,
+    first_sent_at,
+    last_sent,
+    source_health,
+    undelivered_clusters,
+)
+from storage.models import Article
+
+# The first digest for a recipient list reaches back this far (later ones: since the last
+# delivered digest, however long ago). Stops a new list from receiving months of backlog.
+FIRST_DIGEST_LOOKBACK = dt.timedelta(days=7)
+EXCERPT_SENTENCES = 3
+EXCERPT_MAX_CHARS = 500
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'»”)\]]*\s+")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """Another outlet's copy of a story ("also reported by")."""
+
+    source: str
+    title: str | None
+    url: str
+    published_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class Story:
+    """One story cluster, shown through its lead article."""
+
+    article_id: int
+    cluster_id: int
+    title: str
+    source: str
+    url: str
+    published_at: dt.datetime | None
+    score: float
+    terms: tuple[str, ...]
+    nearest_seed: str | None
+    summary: str | None
+    excerpt: str
+    also: tuple[Mention, ...] = ()
+
+
+@dataclass(frozen=True)
+class DigestContent:
+    """Everything one digest shows, plus the articles it will mark delivered."""
+
+    generated_at: dt.datetime
+    since: dt.datetime | None
+    stories: tuple[Story, ...]
+    more: tuple[Story, ...]  # beyond max_stories: listed by title and link only
+    totals: CrawlTotals
+    health: tuple[SourceHealth, ...]
+    items: tuple[tuple[int, int | None], ...] = field(default=())  # (article_id, cluster_id)
+
+    @property
+    def story_count(self) -> int:
+        return len(self.stories) + len(self.more)
+
+    @property
+    def empty(self) -> bool:
+        return self.story_count == 0
+
+
+def excerpt(text: str, sentences: int = EXCERPT_SENTENCES, limit: int = EXCERPT_MAX_CHARS) -> str:
+    """The first few sentences of ``text``, cut at a word boundary near ``limit`` characters."""
+    flat = " ".join(text.split())
+    parts = _SENTENCE_END.split(flat, maxsplit=sentences)
+    out = " ".join(parts[:sentences]).strip()
+    if len(out) > limit:
+        cut = out[:limit].rsplit(" ", 1)[0]
+        out = cut.rstrip(",;:—-") + " …"
+    return out
+
+
+def _story(members: Sequence[Article]) -> Story:
+    originals = [a for a in members if a.duplicate_of is None]
+    lead = originals[0] if originals else max(members, key=lambda a: a.relevance_score or 0.0)
+    why = lead.why or {}
+    terms = why.get("terms") or ()
+    return Story(
+        article_id=lead.id,
+        cluster_id=lead.cluster_id if lead.cluster_id is not None else lead.id,
+        title=(lead.title or "").strip() or "(untitled)",
+        source=lead.source,
+        url=lead.url,
+        published_at=lead.published_at,
+        score=max(a.relevance_score or 0.0 for a in members),
+        terms=tuple(str(t) for t in terms)[:8],
+        nearest_seed=str(why["nearest_seed"]) if why.get("nearest_seed") else None,
+        summary=str(why["summary"]) if why.get("summary") else None,
+        excerpt=excerpt(lead.text),
+        also=tuple(
+            Mention(a.source, a.title, a.url, a.published_at) for a in members if a is not lead
+        ),
+    )
+
+
+def _rank_key(story: Story) -> tuple[float, float, int]:
+    published = story.published_at.timestamp() if story.published_at else 0.0
+    return (-story.score, -published, story.article_id)
+
+
+def select_content(
+    session: Session, *, key: str, now: dt.datetime, max_stories: int
+) -> DigestContent:
+    """Undelivered relevant stories for the recipient list ``key``, grouped and ranked.
+
+    The window starts at the last delivered digest (so downtime is caught up); the first
+    digest of a list reaches back :data:`FIRST_DIGEST_LOOKBACK`.
+    """
+    previous = last_sent(session, key)
+    first = first_sent_at(session, key)
+    floor = (first if first is not None else now) - FIRST_DIGEST_LOOKBACK
+    since = previous.created_at if previous is not None else floor
+    clusters: dict[int, list[Article]] = {}
+    for art in undelivered_clusters(session, key, since=floor, until=now):
+        cid = art.cluster_id if art.cluster_id is not None else art.id
+        clusters.setdefault(cid, []).append(art)
+    stories = sorted((_story(m) for m in clusters.values()), key=_rank_key)
+    items = tuple(
+        (a.id, a.cluster_id if a.cluster_id is not None else a.id)
+        for members in clusters.values()
+        for a in members
+    )
+    return DigestContent(
+        generated_at=now,
+        since=since,
+        stories=tuple(stories[:max_stories]),
+        more=tuple(stories[max_stories:]),
+        totals=crawl_totals(session, since=since, until=now),
+        health=tuple(source_health(session, since=since, until=now)),
+        items=items,
+    )
