@@ -245,14 +245,13 @@ def test_crash_between_send_and_mark_resends_the_same_message_only(seeded) -> No
 
 def test_failed_resend_keeps_the_digest_pending(seeded) -> None:  # type: ignore[no-untyped-def]
     clock = Clock()
-    with smtp_server() as (sink, port):
-        with pytest.raises(SimulatedCrash):
-            DigestService(
-                seeded,
-                OPTIONS,
-                mailer=CrashAfterSend(SmtpMailer("127.0.0.1", port, security="none")),
-                clock=clock,
-            ).run()
+    with smtp_server() as (sink, port), pytest.raises(SimulatedCrash):
+        DigestService(
+            seeded,
+            OPTIONS,
+            mailer=CrashAfterSend(SmtpMailer("127.0.0.1", port, security="none")),
+            clock=clock,
+        ).run()
     down = SmtpMailer("127.0.0.1", _free_port(), security="none", timeout=5)
     with pytest.raises(DeliveryError):
         DigestService(seeded, OPTIONS, mailer=down, clock=clock).run()
