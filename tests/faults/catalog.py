@@ -1,0 +1,300 @@
+"""The fault matrix: one source (a feed or a sitemap) per fault, each also listing good articles.
+
+Every fault lives under ``/f/<name>/`` so requests can be attributed to it, and gets its own
+source in the crawl config so ``crawl_run_sources`` attributes errors to it too. Good
+articles sit next to the faults in the same feeds and sitemaps: "no good article lost" is then
+checkable per fault.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from tests.faults import content as c
+from tests.faults import responses as r
+
+HUGE_BYTES = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One row of the fault table.
+
+    ``entry`` is the source URL path and ``kind`` the source kind. ``errors`` says the
+    crawl must count at least one error for this source (a fetch that cannot succeed).
+    """
+
+    name: str
+    kind: str
+    what: str
+    errors: bool = False
+    good: tuple[c.GoodArticle, ...] = ()
+    max_articles: int = 100
+
+    @property
+    def prefix(self) -> str:
+        return f"/f/{self.name}/"
+
+    @property
+    def entry(self) -> str:
+        return self.prefix + ("sitemap.xml" if self.kind == "sitemap" else "feed.xml")
+
+
+@dataclass
+class SiteMap:
+    """What the site serves: routes by (host, path) or path, and the fault table."""
+
+    faults: list[Fault] = field(default_factory=list)
+    routes: dict[str, r.Handler] = field(default_factory=dict)
+
+    @property
+    def good(self) -> list[c.GoodArticle]:
+        return [g for f in self.faults for g in f.good]
+
+
+def build(
+    base: str, other_base: str, now: datetime, counter: Callable[[str], int], slow: float
+) -> SiteMap:
+    """Lay out every fault. ``base`` is this site, ``other_base`` the second loopback host."""
+    site = SiteMap()
+    bomb = c.gzip_bomb()
+
+    def article(fault: str, i: int, **kw: object) -> c.GoodArticle:
+        path = f"/f/{fault}/good-{i}.html"
+        return c.make_article(fault, i, path, now - timedelta(hours=i + 1), **kw)  # type: ignore[arg-type]
+
+    def item(url_or_path: str, hours: float = 2) -> c.FeedItem:
+        url = url_or_path if "://" in url_or_path else base + url_or_path
+        return c.FeedItem(url, "Item", now - timedelta(hours=hours))
+
+    def add(
+        name: str,
+        what: str,
+        *,
+        kind: str = "feed",
+        errors: bool = False,
+        good: int = 1,
+        pages: dict[str, r.Handler] | None = None,
+        entry: r.Handler | None = None,
+        extra_good: tuple[c.GoodArticle, ...] = (),
+        max_articles: int = 100,
+        unlisted: tuple[c.GoodArticle, ...] = (),
+    ) -> Fault:
+        goods = tuple(article(name, i) for i in range(good)) + extra_good + unlisted
+        fault = Fault(name, kind, what, errors, goods, max_articles)
+        for g in goods:
+            if g.path.startswith("/f/"):
+                ctype = f"text/html; charset={g.encoding}"
+                site.routes[g.path] = r.ok(g.body.replace(b"{BASE}", base.encode()), ctype)
+        pages = pages or {}
+        for sub, handler in pages.items():
+            site.routes[fault.prefix + sub] = handler
+        if entry is None:
+            items = [item(g.path) for g in goods if g not in unlisted]
+            items += [item(fault.prefix + sub) for sub in pages if not sub.startswith("_")]
+            doc = c.urlset(items) if kind == "sitemap" else c.rss(items)
+            ctype = "application/xml" if kind == "sitemap" else "application/rss+xml"
+            entry = r.ok(doc, ctype)
+        site.routes[fault.entry] = entry
+        site.faults.append(fault)
+        return fault
+
+    add("control_feed", "well-formed RSS, good articles only", good=3)
+    add("control_sitemap", "well-formed sitemap, good articles only", kind="sitemap", good=2)
+    body = c.make_article("x", 0, "/x", now).body
+    add(
+        "slow_headers",
+        f"no answer for {slow:g} s",
+        errors=True,
+        pages={"page.html": r.sleep_then(slow, r.ok(body))},
+    )
+    add(
+        "slow_body",
+        f"body dripped over {slow:g} s",
+        errors=True,
+        pages={"page.html": r.drip(body, slow)},
+    )
+    add(
+        "slow_feed",
+        f"the feed itself silent for {slow:g} s",
+        errors=True,
+        good=0,
+        entry=r.sleep_then(slow, r.ok(c.rss([]), "application/rss+xml")),
+    )
+    add("http_500", "article page always 500", errors=True, pages={"page.html": r.error(500)})
+    add("feed_500", "the feed itself always 500", errors=True, good=0, entry=r.error(500))
+    flaky = article("http_503_once", 9)
+    add("http_503_once", "503 + Retry-After once, then the article", extra_good=(flaky,))
+    site.routes[flaky.path] = r.first_then(
+        r.error(503, Retry_After="1"), r.ok(flaky.body.replace(b"{BASE}", base.encode())), counter
+    )
+    limited = article("http_429_once", 9)
+    add("http_429_once", "429 + Retry-After: 1 once, then the article", extra_good=(limited,))
+    site.routes[limited.path] = r.first_then(
+        r.error(429, Retry_After="1"),
+        r.ok(limited.body.replace(b"{BASE}", base.encode())),
+        counter,
+    )
+    f429 = add("feed_429_once", "the feed answers 429 + Retry-After once", good=2)
+    site.routes[f429.entry] = r.first_then(
+        r.error(429, Retry_After="1"), site.routes[f429.entry], counter
+    )
+    add(
+        "drop_mid_body",
+        "connection reset mid-body",
+        errors=True,
+        pages={"page.html": r.truncated(body[: len(body) // 2], len(body), reset=True)},
+    )
+    add(
+        "truncated_body",
+        "Content-Length longer than the body",
+        errors=True,
+        pages={"page.html": r.truncated(body[: len(body) // 2], len(body) * 2)},
+    )
+    add(
+        "broken_chunked",
+        "invalid chunk-size line",
+        errors=True,
+        pages={"page.html": r.broken_chunked(body[: len(body) // 2])},
+    )
+    add(
+        "huge_page",
+        "50 MB page with Content-Length",
+        errors=True,
+        pages={"page.html": r.huge(HUGE_BYTES, chunked=False)},
+    )
+    add(
+        "huge_chunked",
+        "50 MB page, chunked, no Content-Length",
+        errors=True,
+        pages={"page.html": r.huge(HUGE_BYTES, chunked=True)},
+    )
+    add(
+        "redirect_loop",
+        "a -> b -> a redirect loop",
+        pages={
+            "a.html": r.redirect(base + "/f/redirect_loop/_b.html"),
+            "_b.html": r.redirect(base + "/f/redirect_loop/a.html", 302),
+        },
+    )
+    target = c.make_article(
+        "redirect_other_host", 5, "/f/redirect_other_host/target.html", now - timedelta(hours=3)
+    )
+    add(
+        "redirect_other_host",
+        "301 to a good article on 127.0.0.2",
+        unlisted=(target,),
+        pages={"go.html": r.redirect(other_base + target.path)},
+    )
+    site.routes[target.path] = r.ok(target.body.replace(b"{BASE}", other_base.encode()))
+    lying = article("charset_header_lies", 1, encoding="windows-1251", declare=None, cyrillic=True)
+    add("charset_header_lies", "windows-1251 page, header says utf-8", extra_good=(lying,))
+    site.routes[lying.path] = r.ok(
+        lying.body.replace(b"{BASE}", base.encode()), "text/html; charset=utf-8"
+    )
+    koi = article("charset_missing", 1, encoding="koi8-r", declare=None, cyrillic=True)
+    add("charset_missing", "KOI8-R page with no charset anywhere", extra_good=(koi,))
+    site.routes[koi.path] = r.ok(koi.body.replace(b"{BASE}", base.encode()), "text/html")
+    noise = bytes((i * 7919 + 13) % 256 for i in range(200_000))
+    add(
+        "binary_as_html",
+        "200 kB of binary served as text/html",
+        pages={"page.html": r.ok(noise, "text/html")},
+    )
+    add(
+        "boilerplate_only",
+        "navigation, cookie banner and footer, no article",
+        pages={"page.html": r.ok(c.boilerplate_page())},
+    )
+    _malformed_docs(site, add, article, item, base, now, bomb)
+    return site
+
+
+def _malformed_docs(
+    site: SiteMap,
+    add: Callable[..., Fault],
+    article: Callable[..., c.GoodArticle],
+    item: Callable[..., c.FeedItem],
+    base: str,
+    now: datetime,
+    bomb: bytes,
+) -> None:
+    """Feeds and sitemaps that are broken as documents, and the decompression bombs."""
+    goods = [article("feed_unclosed", i) for i in range(2)]
+    doc = c.rss([item(g.path) for g in goods]).decode()
+    # Cut the feed inside a third, unclosed item: no </item>, </channel> or </rss>.
+    doc = doc.replace("</channel></rss>", "<item><title>Cut off<link>" + base + "/f/feed_u")
+    add(
+        "feed_unclosed",
+        "RSS cut off inside an unclosed item",
+        good=0,
+        extra_good=tuple(goods),
+        entry=r.ok(doc.encode(), "application/rss+xml"),
+    )
+    goods = [article("feed_bad_entities", i) for i in range(2)]
+    doc = c.rss([item(g.path) for g in goods]).decode()
+    doc = doc.replace("<title>Item</title>", "<title>Putin &nbsp; &bogus; R&D & co</title>")
+    add(
+        "feed_bad_entities",
+        "undefined entities and bare & in RSS",
+        good=0,
+        extra_good=tuple(goods),
+        entry=r.ok(doc.encode(), "application/rss+xml"),
+    )
+    goods = [article("sitemap_malformed", i) for i in range(2)]
+    doc = c.urlset([item(g.path) for g in goods]).decode()
+    doc = doc.replace("</urlset>", "<url><loc>" + base + "/f/x&bogus;<lastmod>")
+    add(
+        "sitemap_malformed",
+        "sitemap with a bad entity, cut off unclosed",
+        kind="sitemap",
+        good=0,
+        extra_good=tuple(goods),
+        entry=r.ok(doc.encode(), "application/xml"),
+    )
+    goods = [article("feed_20k", i) for i in range(3)]
+    big = c.rss_20k([item(g.path) for g in goods], base + "/f/feed_20k/_bulk-{n}.html", now)
+    add(
+        "feed_20k",
+        "RSS with 20,000 items (all but 3 ten years old)",
+        good=0,
+        extra_good=tuple(goods),
+        entry=r.ok(big, "application/rss+xml"),
+        max_articles=20,
+    )
+    gz = "application/gzip"
+    add(
+        "gzip_bomb_page",
+        "article page: Content-Encoding gzip, 1 GB inflated",
+        errors=True,
+        pages={"page.html": r.ok(bomb, "text/html", Content_Encoding="gzip")},
+    )
+    add(
+        "gzip_bomb_feed",
+        "the feed: Content-Encoding gzip, 1 GB inflated",
+        errors=True,
+        good=0,
+        entry=r.ok(bomb, "application/rss+xml", Content_Encoding="gzip"),
+    )
+    goods = [article("gzip_bomb_sitemap", i) for i in range(2)]
+    child = "/f/gzip_bomb_sitemap/_child.xml"
+    site.routes[child] = r.ok(c.urlset([item(g.path) for g in goods]), "application/xml")
+    site.routes["/f/gzip_bomb_sitemap/_bomb.xml.gz"] = r.ok(bomb, gz)
+    index = c.sitemap_index([base + "/f/gzip_bomb_sitemap/_bomb.xml.gz", base + child], now)
+    add(
+        "gzip_bomb_sitemap",
+        "sitemap index -> .xml.gz bomb (1 GB) and a good child",
+        kind="sitemap",
+        errors=True,
+        good=0,
+        extra_good=tuple(goods),
+        entry=r.ok(index, "application/xml"),
+    )
+    add(
+        "feed_binary",
+        "binary noise served as the feed",
+        good=0,
+        entry=r.ok(bytes(range(256)) * 400, "application/rss+xml"),
+    )

@@ -1,0 +1,117 @@
+"""One `newsmon crawl` of the fault-injecting site: the run goes on, every good article is
+stored exactly once, every fault is counted, and memory stays bounded.
+
+The crawl runs once per module (it takes ~20 s: the slow faults outlast a 2 s timeout);
+``tests/benchmarks/fault_report.py`` prints the same outcome as a table.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.faults.matrix import MatrixResult, Row, format_table, run_matrix
+
+pytestmark = pytest.mark.slow
+
+# Scrapy, trafilatura, the model and two extraction workers take a few hundred MB; a 1 GB
+# gzip bomb or a 50 MB page held in memory (several copies) would blow well past this.
+MAX_RSS_MB = int(os.environ.get("NEWSMON_FAULT_MAX_RSS_MB", "800"))
+
+
+@pytest.fixture(scope="module")
+def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MatrixResult]:
+    result = run_matrix(tmp_path_factory.mktemp("faults"))
+    print(format_table(result))  # shown with -s or on failure, for the report
+    yield result
+
+
+def _describe(rows: list[Row]) -> str:
+    return "; ".join(
+        f"{r.fault.name}: {r.fault.what} (stored {r.stored}/{r.expected}, doubled {r.doubled},"
+        f" junk {r.junk}, garbled {r.garbled}, errors {r.errors})"
+        for r in rows
+    )
+
+
+def test_the_run_finishes_and_reports_partial_success(matrix: MatrixResult) -> None:
+    crawl = matrix.crawl
+    assert crawl.returncode == 0, crawl.stderr[-3000:]
+    assert matrix.run is not None, "the crawl left no crawl_runs row"
+    # Some sources cannot work at all (a feed that always fails), the rest did.
+    assert matrix.run["status"] == "partial", matrix.run
+
+
+def test_every_good_article_is_stored_exactly_once(matrix: MatrixResult) -> None:
+    bad = [r for r in matrix.rows if r.lost or r.doubled]
+    assert not bad, _describe(bad)
+
+
+def test_pages_without_an_article_store_nothing(matrix: MatrixResult) -> None:
+    """Truncated bodies, binary noise, boilerplate-only pages and bombs are not articles."""
+    bad = [r for r in matrix.rows if r.junk]
+    assert not bad, _describe(bad)
+
+
+def test_pages_with_wrong_or_missing_charset_come_out_as_correct_text(
+    matrix: MatrixResult,
+) -> None:
+    bad = [r for r in matrix.rows if r.garbled]
+    assert not bad, _describe(bad)
+
+
+def test_each_fetch_fault_is_counted_against_its_source(matrix: MatrixResult) -> None:
+    uncounted = [r for r in matrix.rows if r.fault.errors and not r.errors]
+    assert not uncounted, _describe(uncounted)
+    # Sources whose faults all recovered (a retry, a lenient parser) report no failure.
+    clean = {"control_feed", "control_sitemap"}
+    assert all(not r.errors for r in matrix.rows if r.fault.name in clean), _describe(
+        [r for r in matrix.rows if r.fault.name in clean]
+    )
+
+
+def test_each_fault_is_logged_but_not_flooded(matrix: MatrixResult) -> None:
+    """A failing fetch shows up in the log, but not once per retry, byte or item."""
+    silent = [r for r in matrix.rows if r.fault.errors and r.log_lines == 0]
+    assert not silent, _describe(silent)
+    noisy = [r for r in matrix.rows if r.log_lines > 6]
+    assert not noisy, [(r.fault.name, r.log_lines) for r in noisy]
+
+
+def test_loops_and_huge_feeds_do_not_multiply_requests(matrix: MatrixResult) -> None:
+    rows = {r.fault.name: r for r in matrix.rows}
+    # Scrapy's redirect limit (20 hops) bounds the loop; retries must not restart it.
+    assert rows["redirect_loop"].requests <= 45, rows["redirect_loop"].requests
+    # The 20k-item feed is capped by max_articles (20) and the age limit.
+    assert rows["feed_20k"].requests <= 1 + 2 * 20, rows["feed_20k"].requests
+
+
+def test_peak_memory_stays_bounded(matrix: MatrixResult) -> None:
+    peak_mb = matrix.crawl.peak_rss / 2**20
+    assert 0 < peak_mb < MAX_RSS_MB, f"peak RSS of the crawl's processes: {peak_mb:.0f} MB"
+
+
+def test_the_fault_site_serves_what_the_table_claims(tmp_path: Path) -> None:
+    """The harness itself: the faults really are faults (checked with a plain client)."""
+    import http.client
+    import urllib.request
+
+    from tests.faults.site import FaultSite
+
+    with FaultSite(slow=1.0) as site:
+        base = site.base_url
+        with pytest.raises(http.client.IncompleteRead):
+            urllib.request.urlopen(base + "/f/truncated_body/page.html", timeout=5).read()
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(base + "/f/http_503_once/good-9.html", timeout=5)
+        assert info.value.code == 503
+        body = urllib.request.urlopen(base + "/f/http_503_once/good-9.html", timeout=5).read()
+        assert b"Reference code" in body
+        moved = urllib.request.urlopen(base + "/f/redirect_other_host/go.html", timeout=5)
+        assert moved.url.startswith(site.other_url)
+        bomb = urllib.request.urlopen(base + "/f/gzip_bomb_feed/feed.xml", timeout=5).read()
+        assert len(bomb) < 2_000_000
+        assert len(site.good) >= 30 and len({g.marker for g in site.good}) == len(site.good)
