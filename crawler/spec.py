@@ -49,3 +49,18 @@ class CrawlOptions:
     max_article_age_days: int = 7
     extract_workers: int = 0  # 0 = one per CPU core
     allow_private_addresses: bool = False
+
+
+@dataclass(frozen=True)
+class CrawlJob:
+    """Everything one crawl run needs, as plain values (built by ``scheduler.crawljob``)."""
+
+    sources: tuple[SourceSpec, ...]
+    options: CrawlOptions
+    database_url: str
+    model_dir: str
+    seeds_dir: str
+    threshold: float
+    near_threshold: float = 0.8
+    num_perm: int = 128
+    shingle_words: int = 5

@@ -1,0 +1,1 @@
+"""Downloader middlewares: where newsmon refuses unsafe targets and honours Crawl-delay."""

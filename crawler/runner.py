@@ -1,0 +1,158 @@
+"""run_crawl: one Scrapy run over the selected sources, recorded as a crawl run.
+
+Scrapy runs in this process on the asyncio reactor. A Twisted reactor cannot be restarted, so
+call this once per process; the daemon starts crawls as subprocesses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import CrawlerProcess
+from twisted.python.failure import Failure
+
+from crawler import stats as st
+from crawler.items import ArticleItem
+from crawler.settings import build_settings
+from crawler.spec import CrawlJob
+from crawler.spiders.fetch_state import FetchStateStore
+from crawler.spiders.news import NewsSpider
+from crawler.urls import normalize_url
+from storage.articles import known_urls
+from storage.engine import make_engine, make_session_factory, session_scope
+from storage.records import SourceCounts
+from storage.runs import finish_run, mark_stale_runs, register_source, start_run
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class CrawlSummary:
+    """What a crawl did: status (ok | partial | failed), per-source counts and totals."""
+
+    run_id: int
+    status: str
+    per_source: dict[str, SourceCounts]
+    totals: SourceCounts
+    stats: dict[str, Any] = field(default_factory=dict)
+    elapsed: float = 0.0
+
+
+def run_status(per_source: Mapping[str, SourceCounts], finished_cleanly: bool = True) -> str:
+    """ok when every source worked, failed when all failed, partial otherwise."""
+    failed = [name for name, c in per_source.items() if c.failed]
+    if per_source and len(failed) == len(per_source):
+        return "failed"
+    if failed or not finished_cleanly:
+        return "partial"
+    return "ok"
+
+
+def totals_of(per_source: Mapping[str, SourceCounts]) -> SourceCounts:
+    total = SourceCounts()
+    for counts in per_source.values():
+        for f in dataclasses.fields(SourceCounts):
+            if f.name != "last_error":
+                setattr(total, f.name, getattr(total, f.name) + getattr(counts, f.name))
+    return total
+
+
+def _jsonable(stats: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in stats.items():
+        if isinstance(v, bool | int | float | str) or v is None:
+            out[k] = v
+        elif isinstance(v, dt.datetime):
+            out[k] = v.isoformat()
+        elif isinstance(v, dt.timedelta):
+            out[k] = v.total_seconds()
+    return out
+
+
+def _connect_progress(crawler: Any, progress: Progress) -> None:
+    def scraped(item: ArticleItem, **_: Any) -> None:
+        kind = f"copy ({item.duplicate_kind})" if item.duplicate_kind else "new"
+        mark = "relevant" if item.relevant else "other"
+        score = f"{item.relevance_score:.2f}" if item.relevance_score is not None else "-"
+        progress(f"[{item.source}] {kind}, {mark} {score}: {item.title or item.url}")
+
+    def dropped(item: ArticleItem, exception: BaseException, **_: Any) -> None:
+        progress(f"[{item.source}] skipped {item.url}: {exception}")
+
+    # Scrapy keeps weak references to receivers: hold them on the crawler.
+    crawler._newsmon_receivers = (scraped, dropped)
+    crawler.signals.connect(scraped, signal=signals.item_scraped)
+    crawler.signals.connect(dropped, signal=signals.item_dropped)
+
+
+def run_crawl(job: CrawlJob, *, progress: Progress | None = None) -> CrawlSummary:
+    """Crawl ``job.sources`` once and record the run; returns its summary.
+
+    The database must be migrated. Errors of single pages and sources are counted, not
+    raised; an exception that stops the crawl itself (the model cannot load, say) marks the
+    run failed and is re-raised.
+    """
+    started = time.monotonic()
+    names = [s.name for s in job.sources]
+    engine = make_engine(job.database_url)
+    try:
+        writes = make_session_factory(engine, write=True)
+        with session_scope(writes) as session:
+            mark_stale_runs(session)
+            for spec in job.sources:
+                register_source(session, spec.name, spec.url, spec.kind)
+            run_id = start_run(session, names, os.getpid())
+            known = {normalize_url(u) for u in known_urls(session)}
+        logger.info(
+            "crawl run %d: %d sources, %d URLs already stored", run_id, len(names), len(known)
+        )
+
+        process = CrawlerProcess(build_settings(job, run_id), install_root_handler=False)
+        crawler = process.create_crawler(NewsSpider)
+        if progress is not None:
+            _connect_progress(crawler, progress)
+        failures: list[Failure] = []
+        deferred = process.crawl(
+            crawler,
+            sources=job.sources,
+            options=job.options,
+            known_urls=known,
+            fetch_state=FetchStateStore(writes),
+        )
+        deferred.addErrback(failures.append)
+        process.start()
+
+        raw = crawler.stats.get_stats() if crawler.stats else {}
+        stats = _jsonable(raw)
+        per_source = {name: st.source_counts(stats, name) for name in names}
+        clean = not failures and raw.get("finish_reason") == "finished"
+        status = "failed" if failures else run_status(per_source, clean)
+        error = None
+        if failures:
+            error = f"{type(failures[0].value).__name__}: {failures[0].value}"
+        with session_scope(writes) as session:
+            finish_run(session, run_id, status, stats, per_source, error=error)
+        if failures:
+            exc = failures[0].value
+            assert exc is not None
+            raise exc
+        return CrawlSummary(
+            run_id=run_id,
+            status=status,
+            per_source=per_source,
+            totals=totals_of(per_source),
+            stats=stats,
+            elapsed=time.monotonic() - started,
+        )
+    finally:
+        engine.dispose()

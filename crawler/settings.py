@@ -1,0 +1,71 @@
+"""Scrapy settings for a newsmon crawl, built from a CrawlJob: the one place they are set."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crawler.spec import CrawlJob
+
+ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+
+ITEM_PIPELINES = {
+    "crawler.pipelines.extract.ExtractPipeline": 100,
+    "crawler.pipelines.score.ScorePipeline": 200,
+    "crawler.pipelines.dedup.DedupPipeline": 300,
+    "crawler.pipelines.store.StorePipeline": 400,
+}
+
+DOWNLOADER_MIDDLEWARES = {
+    # Before everything, robots.txt included: refuse unsafe schemes and private hosts.
+    "crawler.middlewares.safe_target.SafeTargetMiddleware": 50,
+    # After RobotsTxtMiddleware (100): robots.txt is parsed by the time requests get here.
+    "crawler.middlewares.crawl_delay.CrawlDelayMiddleware": 110,
+    # Redirected requests come back through the chain; drop those landing on stored URLs.
+    "crawler.middlewares.known_urls.KnownUrlMiddleware": 120,
+}
+
+
+def build_settings(job: CrawlJob, run_id: int | None = None) -> dict[str, Any]:
+    """Scrapy settings for ``job``; ``NEWSMON_*`` keys are read by newsmon's components."""
+    o = job.options
+    return {
+        "BOT_NAME": "newsmon",
+        "TWISTED_REACTOR": ASYNCIO_REACTOR,
+        "USER_AGENT": o.user_agent,
+        "ROBOTSTXT_OBEY": o.obey_robots,
+        "CONCURRENT_REQUESTS": o.concurrent_requests,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": o.concurrent_per_domain,
+        "DOWNLOAD_DELAY": o.download_delay,
+        "AUTOTHROTTLE_ENABLED": o.autothrottle,
+        "AUTOTHROTTLE_START_DELAY": max(o.download_delay, 0.1),
+        "AUTOTHROTTLE_MAX_DELAY": 60.0,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(o.concurrent_per_domain),
+        "DOWNLOAD_TIMEOUT": o.timeout,
+        "RETRY_ENABLED": o.retries > 0,
+        "RETRY_TIMES": o.retries,
+        "DOWNLOAD_MAXSIZE": o.max_page_bytes,
+        "DOWNLOAD_WARNSIZE": max(o.max_page_bytes // 2, 1),
+        "REDIRECT_MAX_TIMES": 5,
+        # Scrapy's cookie middleware makes tldextract fetch the public suffix list from the
+        # internet; news pages need no cookies anyway.
+        "COOKIES_ENABLED": False,
+        "TELNETCONSOLE_ENABLED": False,
+        # Only http(s) is ever fetched (SafeTargetMiddleware refuses the rest too).
+        "DOWNLOAD_HANDLERS": {"file": None, "s3": None, "ftp": None, "data": None},
+        "DOWNLOADER_MIDDLEWARES": DOWNLOADER_MIDDLEWARES,
+        "ITEM_PIPELINES": ITEM_PIPELINES,
+        # Extraction is the slow stage; allow enough items in flight to keep every core busy.
+        "CONCURRENT_ITEMS": 64,
+        "LOG_LEVEL": "INFO",
+        "STATS_DUMP": False,
+        "NEWSMON_ALLOW_PRIVATE_ADDRESSES": o.allow_private_addresses,
+        "NEWSMON_EXTRACT_WORKERS": o.extract_workers,
+        "NEWSMON_DATABASE_URL": job.database_url,
+        "NEWSMON_MODEL_DIR": job.model_dir,
+        "NEWSMON_SEEDS_DIR": job.seeds_dir,
+        "NEWSMON_THRESHOLD": job.threshold,
+        "NEWSMON_NEAR_THRESHOLD": job.near_threshold,
+        "NEWSMON_NUM_PERM": job.num_perm,
+        "NEWSMON_SHINGLE_WORDS": job.shingle_words,
+        "NEWSMON_RUN_ID": run_id,
+    }

@@ -1,0 +1,1 @@
+"""The one spider that crawls every selected source in a single Scrapy run."""

@@ -1,0 +1,262 @@
+"""NewsSpider: discovery (feeds, sitemaps, section pages) and article fetching for all sources.
+
+One spider crawls every selected source in one run, so different sites proceed in parallel
+under Scrapy's per-domain limits. Listings (feeds, sitemaps) are fetched with conditional GET;
+article URLs already stored, already requested in this run, too old, filtered out or over the
+source's budget are never requested. Every decision is counted in ``newsmon/`` stats.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from typing import Any, Protocol
+
+import scrapy
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Request, Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from crawler import stats as st
+from crawler.discovery import (
+    Discovered,
+    DiscoveryError,
+    LinkFilter,
+    extract_links,
+    parse_feed,
+    parse_sitemap,
+)
+from crawler.items import ArticleItem
+from crawler.middlewares.known_urls import AlreadyStored
+from crawler.middlewares.safe_target import UnsafeTargetError
+from crawler.spec import CrawlOptions, SourceSpec
+from crawler.urls import normalize_url
+
+logger = logging.getLogger(__name__)
+
+MAX_SITEMAP_DEPTH = 3  # index -> index -> urlset is as deep as real sites go
+MAX_SECTIONS_PER_PAGE = 20  # listing links followed from one section page when max_depth > 1
+
+
+class FetchState(Protocol):
+    def get(self, url: str) -> tuple[str | None, str | None]: ...
+
+    def save(
+        self, url: str, source: str, etag: str | None, last_modified: str | None, status: int
+    ) -> None: ...
+
+
+def header_charset(content_type: str | None) -> str | None:
+    """The ``charset`` parameter of a Content-Type header, if any."""
+    if not content_type:
+        return None
+    for part in content_type.split(";")[1:]:
+        name, _, value = part.strip().partition("=")
+        if name.strip().lower() == "charset" and value.strip():
+            return value.strip().strip("\"'")
+    return None
+
+
+def _header(response: Response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+class NewsSpider(scrapy.Spider):
+    """Crawls ``sources``; ``known_urls`` are normalized URLs already stored."""
+
+    name = "newsmon"
+
+    def __init__(
+        self,
+        sources: Sequence[SourceSpec],
+        options: CrawlOptions,
+        known_urls: Iterable[str],
+        fetch_state: FetchState,
+        now: dt.datetime | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.sources = {s.name: s for s in sources}
+        self.options = options
+        self.known = set(known_urls)
+        self.fetch_state = fetch_state
+        self.now = now or dt.datetime.now(dt.UTC)
+        days = options.max_article_age_days
+        self.cutoff = self.now - dt.timedelta(days=days) if days > 0 else None
+        self.filters = {s.name: LinkFilter(s.allow, s.deny) for s in sources}
+        self.budget = {s.name: s.max_articles for s in sources}
+        self.requested: set[str] = set()  # normalized article URLs requested in this run
+        self._counter: st.Counter | None = None
+
+    @property
+    def counter(self) -> st.Counter:
+        if self._counter is None:
+            self._counter = st.Counter(self.crawler.stats)  # type: ignore[arg-type]
+        return self._counter
+
+    def is_known(self, url: str) -> bool:
+        """Stored already (by normalized URL): such a URL is never requested."""
+        return normalize_url(url) in self.known
+
+    # -- listings ------------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[Request]:
+        for spec in self.sources.values():
+            yield self._listing_request(spec, spec.url, spec.kind, depth=0)
+
+    def _listing_request(self, spec: SourceSpec, url: str, role: str, depth: int) -> Request:
+        headers: dict[str, str] = {}
+        meta: dict[str, Any] = {
+            "newsmon_source": spec.name,
+            "newsmon_role": role,
+            "newsmon_depth": depth,
+        }
+        if role in ("feed", "sitemap"):
+            etag, last_modified = self.fetch_state.get(url)
+            if etag:
+                headers["If-None-Match"] = etag
+            if last_modified:
+                headers["If-Modified-Since"] = last_modified
+            meta["handle_httpstatus_list"] = [304]
+        callback = self.parse_page if role == "page" else self.parse_listing
+        return Request(
+            url,
+            callback=callback,
+            errback=self.on_error,
+            headers=headers,
+            meta=meta,
+            dont_filter=depth == 0,
+        )
+
+    def parse_listing(self, response: Response) -> Iterator[Request]:
+        """A feed or sitemap: schedule its new articles (and child sitemaps)."""
+        spec = self.sources[response.meta["newsmon_source"]]
+        role: str = response.meta["newsmon_role"]
+        depth: int = response.meta["newsmon_depth"]
+        if response.status == 304:
+            self.counter.inc(st.NOT_MODIFIED, spec.name)
+            self.fetch_state.save(response.url, spec.name, None, None, 304)
+            return
+        try:
+            if role == "feed":
+                entries = parse_feed(response.body, response.url, _header(response, "Content-Type"))
+                children: list[Discovered] = []
+            else:
+                page = parse_sitemap(response.body, response.url, self.options.max_page_bytes)
+                entries, children = page.entries, page.sitemaps
+        except DiscoveryError as exc:
+            self._error(spec.name, f"{response.url}: {exc}")
+            return
+        self.counter.inc("listings", spec.name)
+        for child in children:
+            if child.older_than(self.cutoff):
+                self.counter.inc(st.SKIPPED_OLD, spec.name)
+            elif depth + 1 < MAX_SITEMAP_DEPTH:
+                yield self._listing_request(spec, child.url, "sitemap", depth + 1)
+        before = self.budget[spec.name]
+        yield from self._articles(spec, entries, self.filters[spec.name].accepts)
+        exhausted = self.budget[spec.name] <= 0 and before < len(entries)
+        # Keep old validators when the budget cut this listing short: a 304 next time would
+        # otherwise hide the entries we did not get to.
+        if not exhausted:
+            self.fetch_state.save(
+                response.url,
+                spec.name,
+                _header(response, "ETag"),
+                _header(response, "Last-Modified"),
+                response.status,
+            )
+
+    def parse_page(self, response: Response) -> Iterator[Request]:
+        """A section page: follow article links; at depth < max_depth also listing links."""
+        spec = self.sources[response.meta["newsmon_source"]]
+        depth: int = response.meta["newsmon_depth"]
+        self.counter.inc("listings", spec.name)
+        encoding = getattr(response, "encoding", None)
+        links = extract_links(response.body, response.url, encoding)
+        flt = self.filters[spec.name]
+        articles = [u for u in links if flt.is_article(u)]
+        yield from self._articles(spec, [Discovered(u) for u in articles], lambda _u: True)
+        if depth + 1 < spec.max_depth:
+            chosen = set(articles)
+            sections = [u for u in links if u not in chosen and not flt.denied(u)]
+            for url in sections[:MAX_SECTIONS_PER_PAGE]:
+                yield self._listing_request(spec, url, "page", depth + 1)
+
+    def _articles(
+        self, spec: SourceSpec, entries: Iterable[Discovered], accepts: Any
+    ) -> Iterator[Request]:
+        name = spec.name
+        for entry in entries:
+            self.counter.inc(st.DISCOVERED, name)
+            norm = normalize_url(entry.url)
+            if not accepts(entry.url):
+                self.counter.inc(st.SKIPPED_FILTERED, name)
+            elif norm in self.known:
+                self.counter.inc(st.SKIPPED_KNOWN, name)
+            elif norm in self.requested:
+                self.counter.inc(st.SKIPPED_SEEN, name)
+            elif entry.older_than(self.cutoff):
+                self.counter.inc(st.SKIPPED_OLD, name)
+            elif self.budget[name] <= 0:
+                self.counter.inc(st.SKIPPED_BUDGET, name)
+            else:
+                self.budget[name] -= 1
+                self.requested.add(norm)
+                self.counter.inc(st.SCHEDULED, name)
+                yield Request(
+                    norm,
+                    callback=self.parse_article,
+                    errback=self.on_error,
+                    meta={
+                        "newsmon_source": name,
+                        "newsmon_role": "article",
+                        "newsmon_hint": entry,
+                    },
+                )
+
+    # -- articles ------------------------------------------------------------------------
+
+    def parse_article(self, response: Response) -> Iterator[ArticleItem]:
+        spec = self.sources[response.meta["newsmon_source"]]
+        hint: Discovered | None = response.meta.get("newsmon_hint")
+        self.counter.inc(st.FETCHED, spec.name)
+        content_type = _header(response, "Content-Type")
+        yield ArticleItem(
+            url=response.url,
+            source=spec.name,
+            body=response.body,
+            http_encoding=header_charset(content_type),
+            content_type=content_type,
+            fetched_at=dt.datetime.now(dt.UTC),
+            source_language=spec.language,
+            hint_title=hint.title if hint else None,
+            hint_published_at=hint.published_at if hint else None,
+        )
+
+    # -- failures ------------------------------------------------------------------------
+
+    def _error(self, source: str, message: str) -> None:
+        logger.warning("%s: %s", source, message)
+        self.counter.error(source, message)
+
+    def on_error(self, failure: Failure) -> None:
+        """Count and log one failed request; the crawl goes on."""
+        request: Request = failure.request  # type: ignore[attr-defined]
+        source = request.meta.get("newsmon_source", "?")
+        exc = failure.value
+        if isinstance(exc, HttpError):
+            self._error(source, f"HTTP {exc.response.status} for {request.url}")
+        elif isinstance(exc, UnsafeTargetError):
+            self._error(source, str(exc))
+        elif isinstance(exc, AlreadyStored):
+            return
+        elif isinstance(exc, IgnoreRequest):
+            # Forbidden by robots.txt, or a redirect to a URL already stored: not an error.
+            reason = st.SKIPPED_ROBOTS if "robots" in str(exc).lower() else "skipped/ignored"
+            self.counter.inc(reason, source)
+        else:
+            self._error(source, f"{type(exc).__name__}: {exc} ({request.url})")

@@ -1,0 +1,116 @@
+"""Namespaced stats keys, one per decision, and the per-source counts built from them.
+
+Every decision the crawl makes increments a key under ``newsmon/`` in Scrapy's stats
+collector (like Scrapy's own ``dupefilter/filtered``). Per-source keys live under
+``newsmon/source/<name>/``; the crawl-run record is built from these, never from logs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from storage.records import SourceCounts
+
+PREFIX = "newsmon/"
+
+# Run-wide keys (a few are also counted per source under the same short name).
+DISCOVERED = "discovered"  # article URLs found in listings (before filtering)
+SCHEDULED = "scheduled"  # article requests made
+FETCHED = "fetched"  # article responses received
+NOT_MODIFIED = "not_modified"  # feeds/sitemaps answering 304
+SKIPPED_KNOWN = "skipped/known"  # already stored: never requested
+SKIPPED_SEEN = "skipped/seen"  # already requested in this run (e.g. a utm variant)
+SKIPPED_OLD = "skipped/old"  # older than max_article_age_days
+SKIPPED_FILTERED = "skipped/filtered"  # deny/allow patterns
+SKIPPED_BUDGET = "skipped/budget"  # over the source's max_articles
+SKIPPED_ROBOTS = "skipped/robots"  # disallowed by robots.txt
+REFUSED_ADDRESS = "refused/private_address"
+REFUSED_SCHEME = "refused/scheme"
+CRAWL_DELAY = "robots/crawl_delay"  # seconds, last seen
+EXTRACT_OK = "extract/ok"
+EXTRACT_EMPTY = "extract/empty"
+EXTRACT_FAILED = "extract/failed"
+RELEVANT = "relevance/relevant"
+IRRELEVANT = "relevance/irrelevant"
+STORED_NEW = "store/new"
+STORED_EXISTING = "store/existing"
+STORED_RELEVANT = "store/relevant"  # new articles stored as relevant (originals and copies)
+ERRORS = "errors"
+LAST_ERROR = "last_error"
+
+
+def dedup_key(kind: str | None) -> str:
+    """``dedup/url``, ``dedup/exact``, ``dedup/near`` or ``dedup/original``."""
+    return f"dedup/{kind or 'original'}"
+
+
+def key(name: str, source: str | None = None) -> str:
+    """The full stats key: ``newsmon/<name>`` or ``newsmon/source/<source>/<name>``."""
+    if source is None:
+        return PREFIX + name
+    return f"{PREFIX}source/{source}/{name}"
+
+
+class StatsSink(Protocol):
+    """The part of Scrapy's StatsCollector newsmon writes to (tests pass a dict-backed one)."""
+
+    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None: ...
+
+    def set_value(self, key: str, value: Any) -> None: ...
+
+    def get_value(self, key: str, default: Any = None) -> Any: ...
+
+
+class DictStats:
+    """A StatsSink over a plain dict, for tests and for code run outside Scrapy."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+
+    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
+        self.values[key] = self.values.get(key, start) + count
+
+    def set_value(self, key: str, value: Any) -> None:
+        self.values[key] = value
+
+    def get_value(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+
+class Counter:
+    """Counts a decision run-wide and for its source with one call."""
+
+    def __init__(self, stats: StatsSink) -> None:
+        self.stats = stats
+
+    def inc(self, name: str, source: str | None = None, count: int = 1) -> None:
+        self.stats.inc_value(key(name), count)
+        if source is not None:
+            self.stats.inc_value(key(name, source), count)
+
+    def error(self, source: str, message: str) -> None:
+        """Count an error for ``source`` and keep its message as the source's last error."""
+        self.inc(ERRORS, source)
+        self.stats.set_value(key(LAST_ERROR, source), message[:500])
+
+
+def source_counts(stats: Mapping[str, Any], source: str) -> SourceCounts:
+    """The per-source counts of a finished crawl, read from its stats."""
+
+    def get(name: str) -> int:
+        value = stats.get(key(name, source), 0)
+        return int(value) if isinstance(value, int | float) else 0
+
+    duplicates = sum(get(dedup_key(k)) for k in ("url", "exact", "near"))
+    last_error = stats.get(key(LAST_ERROR, source))
+    return SourceCounts(
+        discovered=get(DISCOVERED),
+        fetched=get(FETCHED),
+        new=get(STORED_NEW),
+        relevant=get(STORED_RELEVANT),
+        duplicates=duplicates,
+        not_modified=get(NOT_MODIFIED),
+        errors=get(ERRORS),
+        last_error=str(last_error) if last_error else None,
+    )

@@ -1,0 +1,105 @@
+"""``newsmon crawl [--source NAME ...] [--max-articles N]``: one polite, incremental crawl.
+
+Holds the "crawl" run lock (a second crawl on the same database exits 4). Interactive runs
+print a line per article and a summary table; under cron (no TTY) only log lines are written.
+Exit status 3 when every source failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import TextIO
+
+from crawler.runner import CrawlSummary, run_crawl
+from scheduler.context import Context
+from scheduler.crawljob import build_crawl_job
+from scheduler.lock import run_lock
+from storage.exceptions import AllSourcesFailedError
+
+logger = logging.getLogger("newsmon.crawl")
+
+COLUMNS = ("fetched", "new", "relevant", "duplicates", "not_modified", "errors")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "crawl",
+        help="crawl the configured sources once",
+        description="Fetch new articles from the enabled sources (or the named ones), extract, "
+        "score, deduplicate and store them. Articles already stored are never fetched again. "
+        "Exit status 3 when every source failed, 4 when another crawl is running.",
+    )
+    p.add_argument(
+        "--source",
+        action="append",
+        metavar="NAME",
+        help="crawl only this source (repeatable; also works for disabled sources)",
+    )
+    p.add_argument(
+        "--max-articles",
+        type=int,
+        metavar="N",
+        help="fetch at most N articles per source in this run",
+    )
+    p.set_defaults(func=run)
+
+
+def summary_table(summary: CrawlSummary) -> str:
+    """The summary as a fixed-width table: one row per source and a total."""
+    rows = [(name, c) for name, c in summary.per_source.items()]
+    width = max([len("source"), len("total"), *(len(n) for n, _ in rows)])
+    header = f"{'source':<{width}}  " + "  ".join(f"{c:>12}" for c in COLUMNS)
+    lines = [header, "-" * len(header)]
+    for name, c in [*rows, ("total", summary.totals)]:
+        cells = "  ".join(f"{getattr(c, col):>12}" for col in COLUMNS)
+        lines.append(f"{name:<{width}}  {cells}")
+    for name, c in rows:
+        if c.last_error:
+            lines.append(f"  {name}: last error: {c.last_error}")
+    lines.append(
+        f"run {summary.run_id}: {summary.status} in {summary.elapsed:.1f}s "
+        f"({len(rows)} sources, {summary.totals.new} new, {summary.totals.relevant} relevant)"
+    )
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace, ctx: Context, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    cfg = ctx.config
+    job = build_crawl_job(cfg, args.source, max_articles=args.max_articles)
+    ctx.migrated_engine()  # fail early, with `run newsmon init`, on an unprepared database
+    with run_lock(cfg.database_url, "crawl", fallback_dir=cfg.base_dir):
+        if ctx.interactive:
+            print(f"crawling {len(job.sources)} sources...", file=out, flush=True)
+
+            def progress(line: str) -> None:
+                print(line, file=out, flush=True)
+
+            summary = run_crawl(job, progress=progress)
+            print(summary_table(summary), file=out, flush=True)
+        else:
+            summary = run_crawl(job)
+            t = summary.totals
+            logger.info(
+                "crawl run %d %s: %d sources, fetched %d, new %d, relevant %d, duplicates %d, "
+                "not modified %d, errors %d",
+                summary.run_id,
+                summary.status,
+                len(summary.per_source),
+                t.fetched,
+                t.new,
+                t.relevant,
+                t.duplicates,
+                t.not_modified,
+                t.errors,
+            )
+            for name, c in summary.per_source.items():
+                if c.failed:
+                    logger.warning("source %s failed: %s", name, c.last_error)
+    if summary.status == "failed":
+        raise AllSourcesFailedError(
+            f"every source failed in crawl run {summary.run_id}; see `newsmon stats`"
+        )
+    return 0
