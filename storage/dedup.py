@@ -62,8 +62,14 @@ def shingles(normalized: str, k: int) -> list[bytes]:
 
 @functools.lru_cache(maxsize=16)
 def _band_layout(threshold: float, num_perm: int) -> tuple[int, int]:
-    """(bands, rows per band) datasketch picks for ``threshold`` (it integrates; cache it)."""
-    layout = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    """(bands, rows per band) datasketch picks for ``threshold`` (it integrates; cache it).
+
+    False negatives are weighted far above false positives: every LSH candidate is checked
+    against the full signature anyway, so a false candidate costs one vector compare, while
+    a missed one is a story mailed twice. With equal weights (datasketch's default) a pair at
+    Jaccard 0.85 is missed about 30% of the time at threshold 0.8; with these, under 1%.
+    """
+    layout = MinHashLSH(threshold=threshold, num_perm=num_perm, weights=(0.05, 0.95))
     return int(layout.b), int(layout.r)
 
 
