@@ -100,7 +100,9 @@ class Router:
                 if syn.slug == m.group(1) and original is not None:
                     return Response(200, self.pages.syndicated(syn, original), html)
         if (m := re.fullmatch(r"/section/(\w+)\.html", path)) and m.group(1) in SECTIONS:
-            items = [a for a in self.catalog.visible() if a.section == m.group(1)]
+            # Section pages show current stories; old ones are only in the archive sitemap.
+            current = [a for a in self.catalog.visible() if not a.archive_only]
+            items = [a for a in current if a.section == m.group(1)]
             body = self.pages.listing(m.group(1).capitalize(), path, items)
             return Response(200, body, html)
         if path in ("/", "/index.html"):
