@@ -1,0 +1,340 @@
+"""Daemon mode: an APScheduler 3.x scheduler whose jobs live in the newsmon database.
+
+Jobs (ids are fixed so a restart finds them again):
+
+    crawl            every ``schedule.crawl_interval_minutes`` (``crawl:<group>`` per source
+                     group when sources name more than one group; those share one worker so
+                     they queue instead of tripping over the crawl lock)
+    digest           daily at ``digest.send_time`` in ``digest.timezone``
+    housekeeping     daily at ``schedule.housekeeping_time`` in ``digest.timezone``
+
+Every job: ``replace_existing``, ``coalesce`` (a backlog of missed runs runs once),
+``max_instances=1``, ``misfire_grace_time`` from the config. When the stored job has the same
+trigger and arguments, its stored next run time is kept, so a restart resumes the schedule
+instead of starting it over (a daemon restarted every 50 minutes still crawls hourly).
+
+The job store table (``apscheduler_jobs``) must never be shared by two running schedulers
+(APScheduler 3.x has no coordination), so the daemon holds the ``schedule`` run lock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import signal
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    JobExecutionEvent,
+    SchedulerEvent,
+)
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.job import Job
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import Engine, inspect
+
+from scheduler import jobs
+from scheduler.config import Config
+from scheduler.lock import run_lock
+from storage.engine import make_engine
+from storage.exceptions import ConfigError
+
+logger = logging.getLogger(__name__)
+
+JOBS_TABLE = "apscheduler_jobs"
+CRAWL_EXECUTOR = "crawl"
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One job the daemon should have. ``func`` must be a module-level callable."""
+
+    id: str
+    func: Callable[..., None]
+    trigger: BaseTrigger
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    executor: str = "default"
+    name: str | None = None
+    run_first_at_start: bool = False  # when the job is new: run now, not after one interval
+
+
+def _clock_time(value: str, cfg: Config, key: str) -> tuple[int, int]:
+    try:
+        hour, minute = (int(p) for p in value.split(":"))
+        if not (0 <= hour < 24 and 0 <= minute < 60):
+            raise ValueError(value)
+    except ValueError as exc:
+        raise ConfigError(
+            f"expected a time of day HH:MM, got {value!r}",
+            path=str(cfg.path) if cfg.path else None,
+            key=key,
+        ) from exc
+    return hour, minute
+
+
+def _timezone(cfg: Config) -> ZoneInfo:
+    try:
+        return ZoneInfo(cfg.digest.timezone)
+    except (ValueError, LookupError) as exc:
+        raise ConfigError(
+            f"unknown time zone {cfg.digest.timezone!r}",
+            path=str(cfg.path) if cfg.path else None,
+            key="digest.timezone",
+        ) from exc
+
+
+def plan_jobs(cfg: Config, *, config_path: str | None, database_url: str) -> list[JobSpec]:
+    """The jobs the config asks for (plain, picklable arguments only)."""
+    sched = cfg.schedule
+    if sched.crawl_interval_minutes < 1 or sched.crawl_timeout_minutes < 1:
+        raise ConfigError(
+            "crawl_interval_minutes and crawl_timeout_minutes must be at least 1",
+            path=str(cfg.path) if cfg.path else None,
+            key="schedule",
+        )
+    tz = _timezone(cfg)
+    base = {"config_path": config_path, "database_url": database_url}
+    timeout = float(sched.crawl_timeout_minutes * 60)
+    interval = IntervalTrigger(minutes=sched.crawl_interval_minutes, timezone=tz)
+    groups: dict[str, list[str]] = {}
+    for src in cfg.enabled_sources():
+        groups.setdefault(src.group, []).append(src.name)
+    specs: list[JobSpec] = []
+    if len(groups) <= 1:
+        specs.append(
+            JobSpec(
+                "crawl",
+                jobs.crawl_job,
+                interval,
+                {**base, "timeout_seconds": timeout},
+                CRAWL_EXECUTOR,
+                "crawl all enabled sources",
+                run_first_at_start=True,
+            )
+        )
+    else:
+        for group, names in sorted(groups.items()):
+            kwargs = {**base, "timeout_seconds": timeout, "sources": list(names), "group": group}
+            specs.append(
+                JobSpec(
+                    f"crawl:{group}",
+                    jobs.crawl_job,
+                    interval,
+                    kwargs,
+                    CRAWL_EXECUTOR,
+                    f"crawl source group {group}",
+                    run_first_at_start=True,
+                )
+            )
+    hour, minute = _clock_time(cfg.digest.send_time, cfg, "digest.send_time")
+    specs.append(
+        JobSpec(
+            "digest",
+            jobs.digest_job,
+            CronTrigger(hour=hour, minute=minute, timezone=tz),
+            dict(base),
+            name="daily digest",
+        )
+    )
+    hour, minute = _clock_time(sched.housekeeping_time, cfg, "schedule.housekeeping_time")
+    specs.append(
+        JobSpec(
+            "housekeeping",
+            jobs.housekeeping_job,
+            CronTrigger(hour=hour, minute=minute, timezone=tz),
+            dict(base),
+            name="retention and database maintenance",
+        )
+    )
+    return specs
+
+
+def make_scheduler(
+    jobstore_engine: Engine,
+    cfg: Config,
+    *,
+    scheduler_cls: type[BaseScheduler] = BlockingScheduler,
+) -> BaseScheduler:
+    """A scheduler over the SQLAlchemy job store on ``jobstore_engine`` (not started).
+
+    Give it an engine of its own: the job store disposes of it at shutdown.
+    """
+    scheduler = scheduler_cls(
+        jobstores={"default": SQLAlchemyJobStore(engine=jobstore_engine, tablename=JOBS_TABLE)},
+        executors={
+            "default": ThreadPoolExecutor(2),
+            # One worker: crawls of different groups queue rather than overlap.
+            CRAWL_EXECUTOR: ThreadPoolExecutor(1),
+        },
+        job_defaults={
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": cfg.schedule.misfire_grace_seconds,
+        },
+        timezone=_timezone(cfg),
+    )
+    scheduler.add_listener(
+        log_event, EVENT_JOB_ERROR | EVENT_JOB_EXECUTED | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES
+    )
+    return scheduler
+
+
+def log_event(event: SchedulerEvent) -> None:
+    """Job outcomes go to the log; a failed job never stops the daemon."""
+    job_id = getattr(event, "job_id", "?")
+    if isinstance(event, JobExecutionEvent) and event.code == EVENT_JOB_ERROR:
+        # APScheduler's executor logger has already written the traceback.
+        logger.error(
+            "job %s failed: %s: %s", job_id, type(event.exception).__name__, event.exception
+        )
+    elif event.code == EVENT_JOB_MISSED:
+        logger.warning("job %s missed its run time (daemon down or busy); skipped", job_id)
+    elif event.code == EVENT_JOB_MAX_INSTANCES:
+        logger.warning("job %s is still running; this run is skipped", job_id)
+    else:
+        logger.info("job %s done", job_id)
+
+
+def stored_jobs(engine: Engine) -> dict[str, Job]:
+    """Jobs in the job store table (empty when the daemon never ran on this database)."""
+    if not inspect(engine).has_table(JOBS_TABLE):
+        return {}
+    store = SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE)
+    return {job.id: job for job in store.get_all_jobs()}
+
+
+def _same_trigger(a: BaseTrigger, b: BaseTrigger) -> bool:
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, IntervalTrigger) and isinstance(b, IntervalTrigger):
+        return a.interval == b.interval and str(a.timezone) == str(b.timezone)
+    return str(a) == str(b) and str(getattr(a, "timezone", "")) == str(getattr(b, "timezone", ""))
+
+
+def install_jobs(
+    scheduler: BaseScheduler,
+    specs: Sequence[JobSpec],
+    engine: Engine,
+    *,
+    now: dt.datetime | None = None,
+) -> None:
+    """Add ``specs`` (replace_existing), keeping stored next run times when unchanged, and
+    remove stored jobs the config no longer asks for (e.g. a source group that is gone).
+
+    Call before the scheduler starts; ``engine`` is the job store's database.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    stored = stored_jobs(engine)
+    wanted = {s.id for s in specs}
+    for spec in specs:
+        old = stored.get(spec.id)
+        extra: dict[str, Any] = {}
+        if (
+            old is not None
+            and old.next_run_time is not None
+            and old.func_ref == f"{spec.func.__module__}:{spec.func.__qualname__}"
+            and dict(old.kwargs) == spec.kwargs
+            and _same_trigger(old.trigger, spec.trigger)
+        ):
+            extra["next_run_time"] = old.next_run_time  # resume; misfires are coalesced
+        elif old is None and spec.run_first_at_start:
+            extra["next_run_time"] = now
+        scheduler.add_job(
+            spec.func,
+            spec.trigger,
+            id=spec.id,
+            name=spec.name or spec.id,
+            kwargs=spec.kwargs,
+            executor=spec.executor,
+            replace_existing=True,
+            **extra,
+        )
+    stale = [job_id for job_id in stored if job_id not in wanted]
+    if stale:
+        # Before start() the scheduler only sees pending jobs, so remove these in the store.
+        store = SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE)
+        for job_id in stale:
+            logger.info("removing job %s: no longer in the configuration", job_id)
+            store.remove_job(job_id)
+
+
+@dataclass
+class _Stopper:
+    """SIGTERM/SIGINT handler: stop taking jobs, wait for the running one, then exit."""
+
+    scheduler: BaseScheduler
+    stopping: bool = False
+
+    def __call__(self, signum: int, _frame: FrameType | None) -> None:
+        if self.stopping:
+            logger.warning("already stopping; waiting for the running job to finish")
+            return
+        self.stopping = True
+        logger.info("%s received: stopping after the running job", signal.Signals(signum).name)
+        self.scheduler.shutdown(wait=True)
+
+
+def install_signal_handlers(scheduler: BaseScheduler) -> None:
+    """Make SIGTERM and SIGINT shut the scheduler down cleanly (main thread only)."""
+    stopper = _Stopper(scheduler)
+    signal.signal(signal.SIGTERM, stopper)
+    signal.signal(signal.SIGINT, stopper)
+
+
+def run_daemon(cfg: Config, *, config_path: str | None, database_url: str) -> int:
+    """``newsmon schedule``: hold the schedule lock and run until SIGTERM/SIGINT."""
+    specs = plan_jobs(cfg, config_path=config_path, database_url=database_url)
+    with run_lock(database_url, "schedule", fallback_dir=cfg.base_dir):
+        engine = make_engine(database_url)  # disposed by the job store at shutdown
+        scheduler = make_scheduler(engine, cfg)
+        install_jobs(scheduler, specs, engine)
+        install_signal_handlers(scheduler)
+        logger.info("scheduler started with jobs: %s", ", ".join(s.id for s in specs))
+        scheduler.start()  # blocks until shutdown
+        logger.info("scheduler stopped")
+    return 0
+
+
+@dataclass(frozen=True)
+class JobLine:
+    """One row of ``newsmon schedule --list``."""
+
+    id: str
+    name: str
+    trigger: str
+    next_run: dt.datetime | None
+    stored: bool
+
+
+def describe_jobs(engine: Engine, specs: Sequence[JobSpec]) -> list[JobLine]:
+    """The stored jobs with their next run times; planned ones when none is stored yet."""
+    stored = stored_jobs(engine)
+    if stored:
+        return [
+            JobLine(j.id, j.name, str(j.trigger), j.next_run_time, True)
+            for j in sorted(stored.values(), key=lambda j: j.id)
+        ]
+    now = dt.datetime.now(dt.UTC)
+    return [
+        JobLine(
+            s.id,
+            s.name or s.id,
+            str(s.trigger),
+            now if s.run_first_at_start else s.trigger.get_next_fire_time(None, now),
+            False,
+        )
+        for s in specs
+    ]
