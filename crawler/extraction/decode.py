@@ -149,7 +149,13 @@ def _detect(body: bytes) -> tuple[str, str]:
         text = body.decode(cyrillic, "replace")
         if _word_shares(text[:_RATIO_CHARS])[1] < 0.1:
             return text, cyrillic
-    best = from_bytes(sample).best()
+    results = from_bytes(sample)
+    best = results.best()
+    if best is not None:
+        # On ties the web's commonest legacy encoding wins (charset-normalizer would answer
+        # cp1250 as readily as cp1252 for French).
+        tied = [r for r in results if (r.chaos, r.coherence) == (best.chaos, best.coherence)]
+        best = next((r for r in tied if r.encoding == "cp1252"), best)
     codec = canonical_codec(best.encoding) if best is not None else None
     if codec is None:
         return body.decode("utf_8", "replace"), "utf_8"

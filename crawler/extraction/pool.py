@@ -2,7 +2,9 @@
 
 Workers are started with the 'forkserver' method (or 'spawn' where that is missing): the crawl
 process runs a Twisted reactor with threads, and forking a threaded process can copy a held lock
-into the child and deadlock it. Each worker imports and warms trafilatura once.
+into the child and deadlock it. The forkserver preloads and warms the extraction code once
+(crawler/extraction/preload.py), so workers, including replacements, start warm and share
+those pages of memory copy-on-write.
 
 If a worker dies (a segfault in lxml on a pathological page, the OOM killer), the standard
 executor is broken for good (``BrokenProcessPool``); this pool then starts a fresh executor and
@@ -18,21 +20,26 @@ import os
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.context import BaseContext
 
-from crawler.extraction.extract import Extracted, extract_article
+from crawler.extraction.result import Extracted
 
 logger = logging.getLogger(__name__)
-
-_WARM_PAGE = (
-    b"<html><head><title>Warm-up</title></head><body><article><h1>Warm-up</h1>"
-    + b"<p>This paragraph only loads the extraction code and its data once per worker.</p>" * 8
-    + b"</article></body></html>"
-)
+_PRELOAD = "crawler.extraction.preload"
 
 
 def _warm_worker() -> None:
-    """Initializer: pay trafilatura's import and first-call costs before the first real page."""
-    extract_article(_WARM_PAGE, "http://localhost/warm-up")
+    """Initializer: warm up (a no-op cost when the forkserver already preloaded the code)."""
+    from crawler.extraction.warmup import warm
+
+    warm()
+
+
+def _extract(body: bytes, url: str, http_encoding: str | None) -> Extracted | None:
+    # Imported here, in the worker, so the crawl process never loads trafilatura itself.
+    from crawler.extraction.extract import extract_article
+
+    return extract_article(body, url, http_encoding)
 
 
 class ExtractionPool:
@@ -49,10 +56,14 @@ class ExtractionPool:
         self.max_attempts = max_attempts
         self.max_tasks_per_child = max_tasks_per_child
         self.restarts = 0
-        methods = multiprocessing.get_all_start_methods()
-        self._context = multiprocessing.get_context(
-            "forkserver" if "forkserver" in methods else "spawn"
-        )
+        self._context: BaseContext
+        if "forkserver" in multiprocessing.get_all_start_methods():
+            self._context = multiprocessing.get_context("forkserver")
+            # Takes effect if the forkserver is not running yet (it starts with the first
+            # worker, on the first submit, so an idle crawl never pays for it).
+            self._context.set_forkserver_preload([_PRELOAD])
+        else:
+            self._context = multiprocessing.get_context("spawn")
         self._lock = threading.Lock()
         self._closed = False
         self._executor = self._new_executor()
@@ -85,7 +96,7 @@ class ExtractionPool:
                 return
             executor = self._executor
             try:
-                inner = executor.submit(extract_article, body, url, http_encoding)
+                inner = executor.submit(_extract, body, url, http_encoding)
             except BrokenProcessPool:
                 inner = None
         if inner is None:
