@@ -10,6 +10,7 @@ Used by ``newsmon demo`` and by the tests::
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +19,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 
 from scheduler.demosite.content import Catalog
-from scheduler.demosite.routes import Router
+from scheduler.demosite.routes import Response, Router
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, *, with_body: bool) -> None:
         headers = dict(self.headers.items())
-        resp = self.site.router.handle(self.path, headers)
+        try:
+            resp = self.site.router.handle(self.path, headers)
+        except Exception:  # a request boundary: answer 500 and keep serving
+            logger.exception("demo site: error while answering %s", self.path)
+            resp = Response(500, b"<h1>Internal Server Error</h1>", {"Content-Type": "text/html"})
         self.site._record(RequestRecord(self.command, self.path, headers, resp.status))
         self.send_response(resp.status)
         for name, value in resp.headers.items():
