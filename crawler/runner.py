@@ -117,7 +117,12 @@ def run_crawl(job: CrawlJob, *, progress: Progress | None = None) -> CrawlSummar
             "crawl run %d: %d sources, %d URLs already stored", run_id, len(names), len(known)
         )
 
+        # Scrapy's configure_logging() resets the "scrapy" and "twisted" logger levels; the
+        # caller (the CLI) has already chosen them.
+        levels = {n: logging.getLogger(n).level for n in ("scrapy", "twisted", "py.warnings")}
         process = CrawlerProcess(build_settings(job, run_id), install_root_handler=False)
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
         crawler = process.create_crawler(NewsSpider)
         if progress is not None:
             _connect_progress(crawler, progress)

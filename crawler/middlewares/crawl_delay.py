@@ -1,18 +1,17 @@
 """Honour robots.txt ``Crawl-delay``, which Scrapy reads but does not apply.
 
 Scrapy's RobotsTxtMiddleware fetches robots.txt through the downloader, so its response
-passes this middleware's ``process_response``: the delay is read there with Protego. Every
-later request to that host waits for its turn, spaced at least the delay apart. The wait
-happens here rather than in the download slot because AutoThrottle rewrites slot delays.
+passes this middleware's ``process_response``: the delay is read there with Protego and
+given to the host's download slot (and to slots created for it later, via the downloader's
+per-slot settings), without randomization. The slot then spaces requests to the host at
+least that far apart. Requests to such a host are marked so that AutoThrottle, which
+rewrites slot delays from latencies, leaves that delay alone.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
 
 from protego import Protego
@@ -22,8 +21,6 @@ from scrapy.http import Response
 from crawler import stats as st
 
 if TYPE_CHECKING:
-    from typing import Self
-
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
@@ -31,39 +28,59 @@ logger = logging.getLogger(__name__)
 MAX_CRAWL_DELAY = 60.0  # a site asking for more still gets crawled, just this slowly
 
 
-class CrawlDelayMiddleware:
-    """Downloader middleware; must sit after RobotsTxtMiddleware (priority > 100)."""
+def crawl_delay(robots_txt: bytes, user_agent: str) -> float | None:
+    """The Crawl-delay robots.txt asks of ``user_agent`` (or of ``*``), capped; None if none."""
+    parser = Protego.parse(robots_txt.decode("utf-8", errors="replace"))
+    delay = parser.crawl_delay(user_agent)
+    if delay is None:
+        delay = parser.crawl_delay("*")
+    if delay is None or delay <= 0:
+        return None
+    return min(float(delay), MAX_CRAWL_DELAY)
 
-    def __init__(
-        self,
-        user_agent: str,
-        stats: st.StatsSink,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
+
+class CrawlDelayMiddleware:
+    """Downloader middleware. ``downloader`` is Scrapy's (set by ``from_crawler``)."""
+
+    def __init__(self, user_agent: str, stats: st.StatsSink, downloader: Any = None) -> None:
         self.user_agent = user_agent
         self.stats = stats
-        self.clock = clock
-        self.delays: dict[str, float] = {}  # netloc -> seconds
-        self._next: dict[str, float] = {}  # netloc -> earliest clock() for the next request
+        self.downloader = downloader
+        self.delays: dict[str, float] = {}  # host -> seconds
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         ua = crawler.settings.get("ROBOTSTXT_USER_AGENT") or crawler.settings.get("USER_AGENT")
-        return cls(str(ua), crawler.stats)  # type: ignore[arg-type]
+        mw = cls(str(ua), crawler.stats)  # type: ignore[arg-type]
+        mw._crawler = crawler
+        return mw
 
-    def record_robots(self, netloc: str, body: bytes) -> float | None:
-        """Parse robots.txt ``body`` and remember its Crawl-delay for ``netloc``."""
-        parser = Protego.parse(body.decode("utf-8", errors="replace"))
-        delay = parser.crawl_delay(self.user_agent)
+    _crawler: Crawler | None = None
+
+    def _slots(self) -> Any:
+        if self.downloader is None and self._crawler is not None and self._crawler.engine:
+            self.downloader = self._crawler.engine.downloader
+        return self.downloader
+
+    def record_robots(self, host: str, body: bytes) -> float | None:
+        """Read robots.txt ``body`` of ``host`` and apply its Crawl-delay to the host's slot."""
+        delay = crawl_delay(body, self.user_agent)
         if delay is None:
-            delay = parser.crawl_delay("*")
-        if delay is None or delay <= 0:
             return None
-        seconds = min(float(delay), MAX_CRAWL_DELAY)
-        self.delays[netloc] = seconds
-        self.stats.set_value(st.key(st.CRAWL_DELAY), seconds)
-        logger.info("%s asks for Crawl-delay %.2fs; honoured", netloc, seconds)
-        return seconds
+        delay = max(delay, self.delays.get(host, 0.0))
+        self.delays[host] = delay
+        self.stats.set_value(st.key(st.CRAWL_DELAY), delay)
+        downloader = self._slots()
+        if downloader is not None:
+            settings = dict(downloader.per_slot_settings.get(host, {}))
+            settings.update(delay=delay, randomize_delay=False)
+            downloader.per_slot_settings[host] = settings
+            slot = downloader.slots.get(host)
+            if slot is not None:
+                slot.delay = max(slot.delay, delay)
+                slot.randomize_delay = False
+        logger.info("%s asks for Crawl-delay %.2fs; honoured", host, delay)
+        return delay
 
     def process_response(self, request: Request, response: Response, spider: Spider) -> Response:
         parts = urlsplit(request.url)
@@ -72,23 +89,18 @@ class CrawlDelayMiddleware:
             and parts.path == "/robots.txt"
             and response.status == 200
         ):
-            self.record_robots(parts.netloc, response.body)
+            self.record_robots(parts.hostname or "", response.body)
         return response
 
-    def reserve(self, netloc: str) -> float:
-        """Seconds to wait before a request to ``netloc`` may go (and book that turn)."""
-        delay = self.delays.get(netloc)
-        if not delay:
-            return 0.0
-        now = self.clock()
-        turn = max(now, self._next.get(netloc, now))
-        self._next[netloc] = turn + delay
-        return turn - now
-
-    async def process_request(self, request: Request, spider: Spider) -> None:
-        if request.meta.get("dont_obey_robotstxt"):
-            return None  # robots.txt itself
-        wait = self.reserve(urlsplit(request.url).netloc)
-        if wait > 0:
-            await asyncio.sleep(wait)
+    def process_request(self, request: Request, spider: Spider) -> None:
+        host = urlsplit(request.url).hostname or ""
+        delay = self.delays.get(host)
+        if delay:
+            request.meta["autothrottle_dont_adjust_delay"] = True
+            downloader = self._slots()
+            slot = downloader.slots.get(host) if downloader is not None else None
+            # AutoThrottle may have moved it from a request sent before robots.txt was read.
+            if slot is not None and (slot.delay < delay or slot.randomize_delay):
+                slot.delay = max(slot.delay, delay)
+                slot.randomize_delay = False
         return None
