@@ -1,14 +1,19 @@
-"""The topic lexicon: stability concepts that count only near a Russian-power anchor.
+"""The topic lexicon: stability concepts that count only when they are about Russian power.
 
 Written from the topic definition (Russian leadership stability), in English and Russian with
-inflected forms (regex prefixes) and transliterated names, plus a few Latin-script spellings of
-the anchors in other European languages. It is expert knowledge, not fitted to any labelled data:
-the learned part of the model (:mod:`crawler.relevance.model`) decides how much it counts.
+inflected forms (regex prefixes) and transliterated names, plus common German and Hungarian
+forms. It is expert knowledge, not fitted to labelled data: the learned part of the model
+(:mod:`crawler.relevance.model`) decides how much it counts.
 
-A concept hit counts fully when an anchor (Putin, the Kremlin, Russia's elite, ...) occurs in the
-same sentence or within ``WINDOW`` sentences of it, and at ``UNANCHORED`` weight otherwise: a coup
-in Niger or a health rumour about another leader is not the topic, and neither is a war report
-that mentions Putin but no stability concept.
+Each concept has a *scope*, the condition under which a hit counts:
+
+    near     an anchor (Putin, the Kremlin, Russia, ...) in the sentence or the next/previous one
+    russia   an anchor in the same sentence (a protest in Russia, not in Plymouth)
+    leader   a leader anchor (Putin, the Kremlin, ...) in the same sentence (the leader's health)
+
+and may *require* a second phrase in the same sentence (an arrest of an official or a general,
+not of a shoplifter). A war report that names Putin in every sentence has anchors everywhere but
+few stability concepts, so the score is a *density*: qualifying sentences over document length.
 """
 
 from __future__ import annotations
@@ -20,16 +25,16 @@ from dataclasses import dataclass, field
 
 from crawler.relevance.text import normalize, sentences
 
-WINDOW = 2
-UNANCHORED = 0.2
+# A sentence's best concept counts fully, further concepts in the same sentence a little.
+EXTRA_CONCEPT = 0.3
 
 
 def _rx(*alternatives: str) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")", re.UNICODE)
 
 
-# Who holds power in Russia. Names are spelled as English, Russian and common transliterations.
-ANCHORS = _rx(
+# Who holds power in Russia: the leader, the Kremlin and the regime's named figures.
+LEADER = _rx(
     r"putin\w*",
     r"путин\w*",
     r"putyin\w*",
@@ -37,7 +42,7 @@ ANCHORS = _rx(
     r"kreml\w*",
     r"кремл\w*",
     r"russia(?:n|'s|’s)?\s+(?:president|leader|leadership|regime|elites?|authorities|"
-    r"government|state|army|military|oligarchs?|governors?|generals?|officials?|opposition)",
+    r"government|state|oligarchs?|governors?|generals?|officials?|opposition|autocra\w*)",
     r"moscow's\s+(?:elite|leadership|regime)",
     r"medvedev\w*",
     r"медведев\w*",
@@ -47,6 +52,7 @@ ANCHORS = _rx(
     r"герасимов\w*",
     r"prigozhin\w*",
     r"пригожин\w*",
+    r"prigozsin\w*",
     r"patrushev",
     r"патрушев\w*",
     r"sobyanin",
@@ -64,10 +70,8 @@ ANCHORS = _rx(
     r"фсб",
     r"siloviki",
     r"силовик\w*",
-    r"lukashenko\w*",
-    r"лукашенк\w*",
 )
-# Weaker anchors: the country itself. Enough to anchor a concept, not enough alone.
+# The country (and its capital): anchors a concept, but is weaker evidence than the leader.
 COUNTRY = _rx(
     r"russia\w*",
     r"росси\w*",
@@ -75,22 +79,50 @@ COUNTRY = _rx(
     r"moscow\w*",
     r"москв\w*",
     r"russland\w*",
+    r"russisch\w*",
     r"russie",
     r"rusia",
-    r"rosj\w*",
-    r"rosyj\w*",
     r"oroszorsz\w*",
     r"orosz\w*",
+)
+OFFICIALS = _rx(
+    r"governors?",
+    r"generals?\b",
+    r"(?:deputy )?(?:defen[cs]e )?ministers?",
+    r"officials?",
+    r"mayors?",
+    r"oligarchs?",
+    r"tycoons?",
+    r"commanders?",
+    r"chiefs?",
+    r"critics?",
+    r"activists?",
+    r"opposition",
+    r"journalists?",
+    r"губернатор\w*",
+    r"генерал\w*",
+    r"министр\w*",
+    r"замминистр\w*",
+    r"чиновник\w*",
+    r"мэр\w*",
+    r"олигарх\w*",
+    r"командующ\w*",
+    r"оппозиц\w*",
+    r"активист\w*",
+    r"gouverneur\w*",
+    r"minister\w*",
 )
 
 
 @dataclass(frozen=True)
 class Concept:
-    """A stability concept: a weight and the phrases (regex alternatives) that express it."""
+    """A stability concept: weight, phrases (regex alternatives), scope, optional co-phrase."""
 
     name: str
     weight: float
     pattern: re.Pattern[str]
+    scope: str = "near"
+    requires: re.Pattern[str] | None = None
 
 
 CONCEPTS: tuple[Concept, ...] = (
@@ -104,6 +136,8 @@ CONCEPTS: tuple[Concept, ...] = (
             r"переворот\w*",
             r"путч\w*",
             r"puccs\w*",
+            r"umsturz\w*",
+            r"staatsstreich\w*",
         ),
     ),
     Concept(
@@ -120,6 +154,9 @@ CONCEPTS: tuple[Concept, ...] = (
             r"бунт\w*",
             r"восстани\w*",
             r"поход\w* на москву",
+            r"meuter\w*",
+            r"aufstand\w*",
+            r"lázad\w*",
         ),
     ),
     Concept(
@@ -137,13 +174,18 @@ CONCEPTS: tuple[Concept, ...] = (
             r"regime (?:collapse|fall)\w*",
             r"collapse of (?:the|his|putin's) regime",
             r"remov\w* putin",
-            r"putin's (?:downfall|removal|fall)",
+            r"putin's (?:downfall|removal|fall|ouster)",
             r"свергн\w*",
             r"свержени\w*",
             r"смен\w* (?:режима|власти)",
             r"падени\w* режима",
             r"после путина",
             r"уход\w* путина",
+            r"regimewechsel\w*",
+            r"sturz\w*",
+            r"gestürzt",
+            r"machtwechsel\w*",
+            r"ende der ära",
         ),
     ),
     Concept(
@@ -151,33 +193,53 @@ CONCEPTS: tuple[Concept, ...] = (
         2.5,
         _rx(
             r"succession",
-            r"successor\w*",
+            r"successors?",
             r"heir apparent",
             r"transfer of power",
             r"transition of power",
-            r"rule (?:for ever|forever|for life)",
-            r"president for life",
-            r"(?:stay|remain)\w* in power",
-            r"cling\w* to power",
             r"term[- ]limits?",
             r"presidential terms?",
             r"reset\w* (?:his|the) (?:terms?|clock)",
             r"2036",
+            r"fifth term",
+            r"another term",
             r"constitutional (?:amendments?|changes?|overhaul|reform)",
             r"преемни\w*",
             r"передач\w* власти",
             r"транзит\w* власти",
             r"обнулени\w*",
-            r"пожизненн\w*",
-            r"поправк\w* (?:в|к) конституци\w*",
+            r"поправк\w* (?:в|к) конституц\w*",
             r"срок\w* полномочий",
+            r"nachfolge\w*",
+            r"nachfolger\w*",
+            r"utód\w*",
         ),
     ),
     Concept(
-        "purge",
+        "hold on power",
         2.5,
         _rx(
-            r"purg\w*",
+            r"power grab",
+            r"hold on power",
+            r"grip on (?:power|the country)",
+            r"(?:stay|stays|staying|remain|remains|remaining) in power",
+            r"cling\w* (?:on )?to power",
+            r"rule (?:for ever|forever|for life|until)",
+            r"president for life",
+            r"for life",
+            r"удерж\w* власт\w*",
+            r"пожизненн\w*",
+            r"несменяем\w*",
+            r"machterhalt\w*",
+            r"machtkampf\w*",
+            r"macht\w* zu sichern",
+        ),
+    ),
+    Concept("purge", 2.5, _rx(r"purg\w*", r"чистк\w*", r"säuberung\w*")),
+    Concept(
+        "dismissal",
+        2.0,
+        _rx(
             r"sacked",
             r"sacking",
             r"dismiss\w*",
@@ -186,18 +248,19 @@ CONCEPTS: tuple[Concept, ...] = (
             r"removed from (?:his |her )?(?:post|office)",
             r"stripped of",
             r"resign\w*",
-            r"чистк\w*",
             r"отставк\w*",
             r"уволен\w*",
             r"уволил\w*",
             r"снят\w* с должност\w*",
             r"освобо\w* от должност\w*",
-            r"перестановк\w*",
+            r"entlass\w*",
+            r"rücktritt\w*",
         ),
+        requires=OFFICIALS,
     ),
     Concept(
         "arrest",
-        2.0,
+        2.5,
         _rx(
             r"arrest\w*",
             r"detain\w*",
@@ -206,36 +269,23 @@ CONCEPTS: tuple[Concept, ...] = (
             r"bribery",
             r"embezzl\w*",
             r"charged with",
+            r"jailed",
+            r"imprison\w*",
             r"задержан\w*",
             r"задержал\w*",
             r"арест\w*",
             r"госизмен\w*",
             r"взятк\w*",
-            r"уголовн\w* дел\w*",
+            r"festgenommen",
+            r"festnahm\w*",
+            r"verhaftet\w*",
         ),
-    ),
-    Concept(
-        "officials",
-        1.0,
-        _rx(
-            r"governors?",
-            r"generals?\b",
-            r"deputy (?:defen[cs]e )?ministers?",
-            r"defen[cs]e ministry",
-            r"ministry of defen[cs]e",
-            r"officials",
-            r"губернатор\w*",
-            r"генерал\w*",
-            r"замминистр\w*",
-            r"заместител\w* министр\w*",
-            r"минобороны",
-            r"министерств\w* обороны",
-            r"чиновник\w*",
-        ),
+        scope="russia",
+        requires=OFFICIALS,
     ),
     Concept(
         "elite split",
-        2.5,
+        2.0,
         _rx(
             r"elites?\b",
             r"power struggle",
@@ -243,7 +293,7 @@ CONCEPTS: tuple[Concept, ...] = (
             r"inner circle",
             r"oligarchs?",
             r"tycoons?",
-            r"rift",
+            r"rifts?",
             r"feud\w*",
             r"dissent\w*",
             r"defect\w*",
@@ -253,16 +303,19 @@ CONCEPTS: tuple[Concept, ...] = (
             r"раскол\w*",
             r"борьб\w* за власть",
             r"ближн\w* круг\w*",
-            r"окружени\w*",
+            r"окружени\w* путина",
+            r"eliten?\b",
+            r"oligarch\w*",
+            r"machtkampf\w*",
         ),
     ),
     Concept(
         "health",
-        2.0,
+        2.5,
         _rx(
             r"health",
-            r"ill\b",
             r"illness",
+            r"\bill\b(?!-)",
             r"sick\w*",
             r"cancer",
             r"parkinson\w*",
@@ -275,7 +328,10 @@ CONCEPTS: tuple[Concept, ...] = (
             r"онколог\w*",
             r"паркинсон\w*",
             r"двойник\w*",
+            r"gesundheit\w*",
+            r"krank\w*",
         ),
+        scope="leader",
     ),
     Concept(
         "protest",
@@ -291,7 +347,9 @@ CONCEPTS: tuple[Concept, ...] = (
             r"демонстрац\w*",
             r"беспорядк\w*",
             r"вышл\w* на улиц\w*",
+            r"tüntet\w*",
         ),
+        scope="russia",
     ),
     Concept(
         "opposition",
@@ -299,11 +357,13 @@ CONCEPTS: tuple[Concept, ...] = (
         _rx(
             r"opposition",
             r"dissidents?",
-            r"naval\w*",
+            r"navaln\w*",
             r"khodorkovsk\w*",
             r"kara-murza",
             r"nemtsov",
             r"yashin",
+            r"nadezhdin",
+            r"nadeschdin",
             r"political prisoners?",
             r"оппозици\w*",
             r"навальн\w*",
@@ -312,6 +372,9 @@ CONCEPTS: tuple[Concept, ...] = (
             r"политзаключ\w*",
             r"немцов\w*",
             r"яшин\w*",
+            r"надеждин\w*",
+            r"oppositionell\w*",
+            r"ellenzék\w*",
         ),
     ),
     Concept(
@@ -329,15 +392,27 @@ CONCEPTS: tuple[Concept, ...] = (
             r"popularity",
             r"approval ratings?",
             r"ratings",
-            r"elections?",
             r"легитимн\w*",
             r"референдум\w*",
             r"плебисцит\w*",
             r"фальсификац\w*",
             r"вброс\w*",
             r"рейтинг\w*",
-            r"выбор\w*",
+            r"legitim\w*",
+            r"wahlfälschung\w*",
         ),
+    ),
+    Concept(
+        "election",
+        1.0,
+        _rx(
+            r"elections?",
+            r"presidential vote",
+            r"выбор\w*",
+            r"wahl\w*",
+            r"választás\w*",
+        ),
+        scope="russia",
     ),
     Concept(
         "repression",
@@ -347,41 +422,33 @@ CONCEPTS: tuple[Concept, ...] = (
             r"repress\w*",
             r"foreign agents?",
             r"poison\w*",
-            r"jailed",
-            r"imprison\w*",
             r"репресси\w*",
             r"иноагент\w*",
             r"иностранн\w* агент\w*",
             r"отравлени\w*",
             r"отравлен\w*",
+            r"vergift\w*",
         ),
     ),
     Concept(
-        "power",
-        1.5,
+        "regime",
+        1.0,
         _rx(
-            r"hold on power",
-            r"grip on power",
-            r"hold on (?:the )?country",
-            r"his power",
-            r"(?:in|to|from) power",
-            r"weakness",
-            r"weakened",
             r"regime\w*",
-            r"stability",
-            r"instability",
-            r"unstable",
-            r"power vertical",
             r"autocra\w*",
             r"dictator\w*",
             r"authoritarian\w*",
+            r"stability",
+            r"instability",
+            r"unstable",
+            r"weakness",
+            r"power vertical",
             r"режим\w*",
             r"стабильн\w*",
             r"нестабильн\w*",
             r"вертикал\w* власти",
-            r"удерж\w* власт\w*",
-            r"у власти",
-            r"рукой власти",
+            r"diktat\w*",
+            r"rendszer\w*",
         ),
     ),
 )
@@ -392,49 +459,64 @@ CONCEPT_NAMES = tuple(c.name for c in CONCEPTS)
 class LexiconHits:
     """What the lexicon found in one document."""
 
-    anchors: int = 0
-    country: int = 0
     sentences: int = 0
-    # concept -> anchored-weighted hit count
-    counts: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
-    # matched phrase -> weighted count, for explanations
-    phrases: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
-    title_concepts: set[str] = field(default_factory=set)
+    leader: int = 0
+    country: int = 0
+    # Sum over sentences of the sentence's concept score (see EXTRA_CONCEPT).
+    total: float = 0.0
+    # Concept score of the title alone.
+    title: float = 0.0
+    counts: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
+    phrases: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    @property
+    def density(self) -> float:
+        """Concept score per (log) document length: long war reports do not add up."""
+        return self.total / math.log(2 + self.sentences)
 
     def evidence(self) -> dict[str, float]:
-        """Per-concept evidence: weight x log(1 + hits), diminishing returns on repetition."""
-        return {
-            c.name: c.weight * math.log1p(self.counts[c.name])
-            for c in CONCEPTS
-            if self.counts[c.name]
-        }
+        """Per-concept evidence: weight x log(1 + qualifying hits)."""
+        weights = {c.name: c.weight for c in CONCEPTS}
+        return {k: weights[k] * math.log1p(n) for k, n in self.counts.items() if n}
+
+
+def _sentence_score(s: str, leader: bool, near: bool, country: bool, hits: LexiconHits) -> float:
+    found: list[float] = []
+    for c in CONCEPTS:
+        if c.scope == "leader" and not leader:
+            continue
+        if c.scope == "russia" and not (leader or country):
+            continue
+        if c.scope == "near" and not near:
+            continue
+        phrases = c.pattern.findall(s)
+        if not phrases or (c.requires is not None and not c.requires.search(s)):
+            continue
+        found.append(c.weight)
+        hits.counts[c.name] += len(phrases)
+        for p in phrases:
+            hits.phrases[p] += 1
+    if not found:
+        return 0.0
+    found.sort(reverse=True)
+    return found[0] + EXTRA_CONCEPT * sum(found[1:])
 
 
 def analyse(title: str | None, text: str) -> LexiconHits:
-    """Find anchors and anchored concept hits in a document (title counts as a sentence)."""
+    """Anchors and qualifying concept hits of a document (the title is one more sentence)."""
     sents = [normalize(s) for s in sentences(text)]
     head = normalize(title) if title else ""
     if head:
         sents.insert(0, head)
     hits = LexiconHits(sentences=len(sents))
-    anchored = [False] * len(sents)
+    leader = [bool(LEADER.search(s)) for s in sents]
+    country = [bool(COUNTRY.search(s)) for s in sents]
+    hits.leader = sum(leader)
+    hits.country = sum(country)
     for i, s in enumerate(sents):
-        strong = len(ANCHORS.findall(s))
-        weak = len(COUNTRY.findall(s))
-        hits.anchors += strong
-        hits.country += weak
-        if strong or weak:
-            for j in range(max(0, i - WINDOW), min(len(sents), i + WINDOW + 1)):
-                anchored[j] = True
-    for i, s in enumerate(sents):
-        factor = 1.0 if anchored[i] else UNANCHORED
-        for concept in CONCEPTS:
-            found = concept.pattern.findall(s)
-            if not found:
-                continue
-            hits.counts[concept.name] += factor * len(found)
-            for phrase in found:
-                hits.phrases[phrase] += factor
-            if head and i == 0:
-                hits.title_concepts.add(concept.name)
+        near = any(leader[max(0, i - 1) : i + 2]) or any(country[max(0, i - 1) : i + 2])
+        score = _sentence_score(s, leader[i], near, country[i], hits)
+        hits.total += score
+        if head and i == 0:
+            hits.title = score
     return hits

@@ -17,16 +17,17 @@ from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
+from scipy.optimize import minimize
 from sklearn.feature_extraction import DictVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
 from crawler.relevance.lexicon import analyse
 from crawler.relevance.model import (
-    LEXICON_FEATURES,
-    TEXT_FEATURE,
+    COMBO_FEATURES,
     RelevanceModel,
-    lexicon_features,
+    lexicon_score,
+    prior_combo,
     tfidf_vector,
 )
 from crawler.relevance.text import stems
@@ -50,9 +51,10 @@ class TrainParams:
 
     chunk_words: int = 120
     text_c: float = 1.0
-    combo_c: float = 1.0
     seed_terms: int = 300
     label_weight: float = 3.0
+    # How strongly the combination is held at the prior (in "documents' worth" of evidence).
+    prior_strength: float = 4.0
 
 
 def background_docs() -> list[TrainingDoc]:
@@ -108,7 +110,12 @@ def train(
 ) -> RelevanceModel:
     """Fit the text model and the combination on ``docs`` (which must hold both classes)."""
     params = params or TrainParams()
-    expanded = [piece for d in docs for piece in chunk(d, params.chunk_words)]
+    # Only seeds are cut: a label's whole text is what the combination must judge.
+    expanded = [
+        piece
+        for d in docs
+        for piece in (chunk(d, params.chunk_words) if d.origin == "seed" else [d])
+    ]
     y = np.array([d.relevant for d in expanded], dtype=int)
     if y.min() == y.max():
         raise ModelError("training needs both relevant and not-relevant documents")
@@ -123,21 +130,21 @@ def train(
         return LogisticRegression(C=params.text_c, class_weight="balanced", max_iter=2000)
 
     # Out-of-fold text logits, so the combination does not learn to trust an overfit text model.
-    oof = np.zeros(len(expanded))
-    folds = max(2, min(5, int(y.sum()), int(len(y) - y.sum())))
-    for tr, te in StratifiedKFold(folds, shuffle=True, random_state=0).split(x_text, y):
-        m = text_lr().fit(x_text[tr], y[tr], sample_weight=weights[tr])
-        oof[te] = m.decision_function(x_text[te])
     text_model = text_lr().fit(x_text, y, sample_weight=weights)
+    folds = min(5, int(y.sum()), int(len(y) - y.sum()))
+    if folds < 2:  # one document of a class: nothing to hold out
+        oof = text_model.decision_function(x_text)
+    else:
+        oof = np.zeros(len(expanded))
+        for tr, te in StratifiedKFold(folds, shuffle=True, random_state=0).split(x_text, y):
+            m = text_lr().fit(x_text[tr], y[tr], sample_weight=weights[tr])
+            oof[te] = m.decision_function(x_text[te])
 
-    names = [*LEXICON_FEATURES, TEXT_FEATURE]
-    rows = []
-    for d, logit in zip(expanded, oof, strict=True):
-        feats = lexicon_features(analyse(d.title, d.text))
-        feats[TEXT_FEATURE] = float(logit)
-        rows.append([feats.get(n, 0.0) for n in names])
-    combo = LogisticRegression(C=params.combo_c, class_weight="balanced", max_iter=2000)
-    combo.fit(np.array(rows), y, sample_weight=weights)
+    labelled = [i for i, d in enumerate(expanded) if d.origin == "label"]
+    rows = np.array(
+        [[lexicon_score(analyse(expanded[i].title, expanded[i].text)), oof[i]] for i in labelled]
+    ).reshape(-1, len(COMBO_FEATURES))
+    combo_coef, combo_intercept = fit_combination(rows, y[labelled], params.prior_strength)
 
     vocab = dv.get_feature_names_out()
     text_coef = {
@@ -149,7 +156,6 @@ def train(
             vec = tfidf_vector(stems(f"{d.title or ''}\n{d.text}"), idf)
             top = sorted(vec.items(), key=lambda kv: -kv[1])[: params.seed_terms]
             seeds[d.name] = dict(top)
-    combo_coef = {n: float(w) for n, w in zip(names, combo.coef_[0], strict=True)}
     now = now or dt.datetime.now(dt.UTC)
     meta = {
         "trained_at": now.isoformat(timespec="seconds"),
@@ -166,7 +172,36 @@ def train(
         text_coef=text_coef,
         text_intercept=float(text_model.intercept_[0]),
         combo_coef=combo_coef,
-        combo_intercept=float(combo.intercept_[0]),
+        combo_intercept=combo_intercept,
         seeds=seeds,
         meta=meta,
     )
+
+
+def fit_combination(
+    x: np.ndarray, y: np.ndarray, prior_strength: float
+) -> tuple[dict[str, float], float]:
+    """Logistic regression over (lexicon, text) features of labelled articles, regularised
+    towards the prior combination (a MAP estimate): a few labels nudge it, many labels move it.
+    With no labels this is exactly the prior."""
+    coef0, b0 = prior_combo()
+    theta0 = np.array([*(coef0[n] for n in COMBO_FEATURES), b0])
+    if len(y) == 0:
+        return dict(coef0), b0
+    pos = max(1, int(y.sum()))
+    neg = max(1, len(y) - pos)
+    w = np.where(y == 1, len(y) / (2 * pos), len(y) / (2 * neg))
+    xb = np.hstack([x, np.ones((len(y), 1))])
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        z = xb @ theta
+        p = 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+        nll = -np.sum(w * (y * np.log(p + 1e-12) + (1 - y) * np.log(1 - p + 1e-12)))
+        diff = theta - theta0
+        grad = xb.T @ (w * (p - y)) + prior_strength * diff
+        return float(nll + 0.5 * prior_strength * diff @ diff), grad
+
+    result = minimize(loss, theta0, jac=True, method="L-BFGS-B")
+    theta = result.x
+    coef = {n: float(theta[i]) for i, n in enumerate(COMBO_FEATURES)}
+    return coef, float(theta[-1])

@@ -1,0 +1,173 @@
+"""Reviewer labels and the queries behind review, train and rescore.
+
+add_label(session, article_id, relevant, reviewer, note=None) -> int
+latest_labels(session) -> list[LabelledArticle]       # the newest label per article
+review_queue(session, threshold, limit) -> list[Article]   # most uncertain first
+get_article(session, article_id) / find_article(session, url)
+article_batches(session, batch_size) -> Iterator[list[ArticleText]]   # keyset pages
+update_scores(session, updates) -> int
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from storage.exceptions import UsageError
+from storage.models import Article, Label, utcnow
+
+
+@dataclass(frozen=True)
+class LabelledArticle:
+    """An article with its newest label."""
+
+    article_id: int
+    title: str | None
+    text: str
+    relevant: bool
+    reviewer: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ArticleText:
+    """What scoring needs of a stored article."""
+
+    id: int
+    title: str | None
+    text: str
+    language: str | None
+
+
+@dataclass(frozen=True)
+class ScoreUpdate:
+    """A new score for one stored article."""
+
+    id: int
+    score: float
+    relevant: bool
+    why: dict[str, Any]
+    model_version: str
+
+
+def add_label(
+    session: Session,
+    article_id: int,
+    relevant: bool,
+    reviewer: str,
+    note: str | None = None,
+    *,
+    now: dt.datetime | None = None,
+) -> int:
+    """Record a label (labels are never overwritten: the newest one per article counts)."""
+    if session.get(Article, article_id) is None:
+        raise UsageError(f"no article with id {article_id}")
+    if not reviewer.strip():
+        raise UsageError("a label needs the reviewer's name")
+    label = Label(
+        article_id=article_id,
+        relevant=relevant,
+        reviewer=reviewer.strip(),
+        note=note,
+        created_at=now or utcnow(),
+    )
+    session.add(label)
+    session.flush()
+    return label.id
+
+
+def latest_labels(session: Session) -> list[LabelledArticle]:
+    """The newest label of every labelled article, with the article's text, by article id."""
+    newest = (
+        select(Label.article_id, func.max(Label.id).label("label_id"))
+        .group_by(Label.article_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Label, Article)
+        .join(newest, Label.id == newest.c.label_id)
+        .join(Article, Article.id == Label.article_id)
+        .order_by(Article.id)
+    )
+    return [
+        LabelledArticle(a.id, a.title, a.text, label.relevant, label.reviewer, label.created_at)
+        for label, a in rows.tuples()
+    ]
+
+
+def labels_of(session: Session, article_id: int) -> list[Label]:
+    """Every label of one article, oldest first."""
+    stmt = select(Label).where(Label.article_id == article_id).order_by(Label.id)
+    return list(session.scalars(stmt))
+
+
+def review_queue(
+    session: Session, threshold: float, limit: int = 20, *, include_labelled: bool = False
+) -> list[Article]:
+    """Scored originals (not copies), the most uncertain (score nearest the threshold) first;
+    articles already labelled are left out unless ``include_labelled``."""
+    stmt = (
+        select(Article)
+        .where(Article.relevance_score.is_not(None), Article.duplicate_of.is_(None))
+        .order_by(func.abs(Article.relevance_score - threshold), Article.id.desc())
+        .limit(limit)
+    )
+    if not include_labelled:
+        stmt = stmt.where(~select(Label.id).where(Label.article_id == Article.id).exists())
+    return list(session.scalars(stmt))
+
+
+def get_article(session: Session, article_id: int) -> Article | None:
+    return session.get(Article, article_id)
+
+
+def find_article(session: Session, url: str) -> Article | None:
+    """The article stored under ``url`` (as fetched or canonical)."""
+    stmt = select(Article).where(or_(Article.url == url, Article.canonical_url == url))
+    return session.scalars(stmt.order_by(Article.id).limit(1)).first()
+
+
+def article_batches(
+    session: Session, batch_size: int = 500, *, since_id: int = 0
+) -> Iterator[list[ArticleText]]:
+    """Every stored article in id order, ``batch_size`` at a time (keyset pagination, so a
+    concurrent writer neither skips nor repeats rows already seen)."""
+    last = since_id
+    while True:
+        rows = session.execute(
+            select(Article.id, Article.title, Article.text, Article.language)
+            .where(Article.id > last)
+            .order_by(Article.id)
+            .limit(batch_size)
+        ).all()
+        if not rows:
+            return
+        yield [ArticleText(r.id, r.title, r.text, r.language) for r in rows]
+        last = rows[-1].id
+
+
+def update_scores(session: Session, updates: Sequence[ScoreUpdate]) -> int:
+    """Write new scores; returns the number of articles updated."""
+    for u in updates:
+        session.execute(
+            update(Article)
+            .where(Article.id == u.id)
+            .values(
+                relevance_score=u.score,
+                relevant=u.relevant,
+                why=u.why,
+                model_version=u.model_version,
+            )
+        )
+    return len(updates)
+
+
+def count_relevant(session: Session) -> int:
+    """How many stored articles are currently marked relevant."""
+    stmt = select(func.count()).select_from(Article).where(Article.relevant.is_(True))
+    return int(session.scalar(stmt) or 0)
