@@ -18,12 +18,19 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "corpus"))
-
-from corpus_eval import CorpusPage, load_pages, macro, macro_f1, reference_pages, score_text
+# Run as a script from anywhere: make the project root importable (for tests.corpus).
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from crawler.extraction import Extracted, ExtractionPool, extract_article
 from crawler.extraction.extract import MAX_BODY_BYTES
+from tests.corpus.corpus_eval import (
+    CorpusPage,
+    load_pages,
+    macro,
+    macro_f1,
+    reference_pages,
+    score_text,
+)
 
 DEFAULT_CORPUS = Path(
     os.environ.get("NEWSMON_CORPUS", Path(__file__).resolve().parents[3] / "shared" / "corpus")
