@@ -68,3 +68,11 @@ def make_record() -> RecordFactory:
         return ArticleRecord(**values)
 
     return build
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the PostgreSQL half of ``db_url`` tests ``postgres`` (deselect: -m 'not postgres')."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("db_url") == "postgresql":
+            item.add_marker(pytest.mark.postgres)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.articles import STREAM_BATCH, insert_article, iter_articles, known_urls, raw_body
+import storage.articles as articles_mod
+from storage.articles import insert_article, iter_articles, known_urls, raw_body
 from storage.engine import session_scope
 from storage.models import Article, RawPage
 from tests.storage.conftest import T0, RecordFactory
@@ -128,9 +130,10 @@ def test_known_urls_include_canonical_urls(
 
 
 def test_iter_articles_streams_in_id_order_with_filters(
-    sessions: sessionmaker[Session], make_record: RecordFactory
+    sessions: sessionmaker[Session], make_record: RecordFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    n = STREAM_BATCH + 20  # more than one round trip
+    monkeypatch.setattr(articles_mod, "STREAM_BATCH", 7)
+    n = 40  # several round trips of 7 rows
     with session_scope(sessions) as s:
         for i in range(n):
             insert_article(
