@@ -22,14 +22,15 @@ HUGE_BYTES = 50 * 1024 * 1024
 class Fault:
     """One row of the fault table.
 
-    ``entry`` is the source URL path and ``kind`` the source kind. ``errors`` says the
-    crawl must count at least one error for this source (a fetch that cannot succeed).
+    ``entry`` is the source URL path and ``kind`` the source kind. ``counted`` says the
+    crawl must count this fault in its stats (an error, a refusal, an empty extraction)
+    and log it: a fetch that cannot succeed or a page that holds no article.
     """
 
     name: str
     kind: str
     what: str
-    errors: bool = False
+    counted: bool = False
     good: tuple[c.GoodArticle, ...] = ()
     max_articles: int = 100
 
@@ -74,7 +75,7 @@ def build(
         what: str,
         *,
         kind: str = "feed",
-        errors: bool = False,
+        counted: bool = False,
         good: int = 1,
         pages: dict[str, r.Handler] | None = None,
         entry: r.Handler | None = None,
@@ -83,7 +84,7 @@ def build(
         unlisted: tuple[c.GoodArticle, ...] = (),
     ) -> Fault:
         goods = tuple(article(name, i) for i in range(good)) + extra_good + unlisted
-        fault = Fault(name, kind, what, errors, goods, max_articles)
+        fault = Fault(name, kind, what, counted, goods, max_articles)
         for g in goods:
             if g.path.startswith("/f/"):
                 ctype = f"text/html; charset={g.encoding}"
@@ -107,24 +108,24 @@ def build(
     add(
         "slow_headers",
         f"no answer for {slow:g} s",
-        errors=True,
+        counted=True,
         pages={"page.html": r.sleep_then(slow, r.ok(body))},
     )
     add(
         "slow_body",
         f"body dripped over {slow:g} s",
-        errors=True,
+        counted=True,
         pages={"page.html": r.drip(body, slow)},
     )
     add(
         "slow_feed",
         f"the feed itself silent for {slow:g} s",
-        errors=True,
+        counted=True,
         good=0,
         entry=r.sleep_then(slow, r.ok(c.rss([]), "application/rss+xml")),
     )
-    add("http_500", "article page always 500", errors=True, pages={"page.html": r.error(500)})
-    add("feed_500", "the feed itself always 500", errors=True, good=0, entry=r.error(500))
+    add("http_500", "article page always 500", counted=True, pages={"page.html": r.error(500)})
+    add("feed_500", "the feed itself always 500", counted=True, good=0, entry=r.error(500))
     flaky = article("http_503_once", 9)
     add("http_503_once", "503 + Retry-After once, then the article", extra_good=(flaky,))
     site.routes[flaky.path] = r.first_then(
@@ -144,36 +145,37 @@ def build(
     add(
         "drop_mid_body",
         "connection reset mid-body",
-        errors=True,
+        counted=True,
         pages={"page.html": r.truncated(body[: len(body) // 2], len(body), reset=True)},
     )
     add(
         "truncated_body",
         "Content-Length longer than the body",
-        errors=True,
+        counted=True,
         pages={"page.html": r.truncated(body[: len(body) // 2], len(body) * 2)},
     )
     add(
         "broken_chunked",
         "invalid chunk-size line",
-        errors=True,
+        counted=True,
         pages={"page.html": r.broken_chunked(body[: len(body) // 2])},
     )
     add(
         "huge_page",
         "50 MB page with Content-Length",
-        errors=True,
+        counted=True,
         pages={"page.html": r.huge(HUGE_BYTES, chunked=False)},
     )
     add(
         "huge_chunked",
         "50 MB page, chunked, no Content-Length",
-        errors=True,
+        counted=True,
         pages={"page.html": r.huge(HUGE_BYTES, chunked=True)},
     )
     add(
         "redirect_loop",
         "a -> b -> a redirect loop",
+        counted=True,
         pages={
             "a.html": r.redirect(base + "/f/redirect_loop/_b.html"),
             "_b.html": r.redirect(base + "/f/redirect_loop/a.html", 302),
@@ -201,12 +203,27 @@ def build(
     add(
         "binary_as_html",
         "200 kB of binary served as text/html",
+        counted=True,
         pages={"page.html": r.ok(noise, "text/html")},
     )
     add(
         "boilerplate_only",
         "navigation, cookie banner and footer, no article",
+        counted=True,
         pages={"page.html": r.ok(c.boilerplate_page())},
+    )
+    hostile = add("hostile_links", "feed linking file://, ftp://, javascript: and data: URLs")
+    links = [
+        "file:///etc/passwd",
+        "ftp://127.0.0.1:21/f/hostile_links/x",
+        "javascript:alert(1)",
+        "data:text/html,<h1>x</h1>",
+        "gopher://127.0.0.1:70/1",
+    ]
+    doc = c.rss([item(g.path) for g in hostile.good]).decode()
+    extra = "".join(f"<item><title>x</title><link>{u}</link></item>" for u in links)
+    site.routes[hostile.entry] = r.ok(
+        doc.replace("</channel>", extra + "</channel>").encode(), "application/rss+xml"
     )
     _malformed_docs(site, add, article, item, base, now, bomb)
     return site
@@ -245,7 +262,8 @@ def _malformed_docs(
     )
     goods = [article("sitemap_malformed", i) for i in range(2)]
     doc = c.urlset([item(g.path) for g in goods]).decode()
-    doc = doc.replace("</urlset>", "<url><loc>" + base + "/f/x&bogus;<lastmod>")
+    cut = "<url><loc>" + base + "/f/sitemap_malformed/_cut&bogus;<lastmod>"
+    doc = doc.replace("</urlset>", cut)
     add(
         "sitemap_malformed",
         "sitemap with a bad entity, cut off unclosed",
@@ -268,13 +286,13 @@ def _malformed_docs(
     add(
         "gzip_bomb_page",
         "article page: Content-Encoding gzip, 1 GB inflated",
-        errors=True,
+        counted=True,
         pages={"page.html": r.ok(bomb, "text/html", Content_Encoding="gzip")},
     )
     add(
         "gzip_bomb_feed",
         "the feed: Content-Encoding gzip, 1 GB inflated",
-        errors=True,
+        counted=True,
         good=0,
         entry=r.ok(bomb, "application/rss+xml", Content_Encoding="gzip"),
     )
@@ -287,7 +305,7 @@ def _malformed_docs(
         "gzip_bomb_sitemap",
         "sitemap index -> .xml.gz bomb (1 GB) and a good child",
         kind="sitemap",
-        errors=True,
+        counted=True,
         good=0,
         extra_good=tuple(goods),
         entry=r.ok(index, "application/xml"),
@@ -295,6 +313,7 @@ def _malformed_docs(
     add(
         "feed_binary",
         "binary noise served as the feed",
+        counted=True,
         good=0,
         entry=r.ok(bytes(range(256)) * 400, "application/rss+xml"),
     )

@@ -226,12 +226,16 @@ def sitemap_index(urls: list[str], now: datetime) -> bytes:
 
 def rss_20k(good: list[FeedItem], bulk_url: str, now: datetime, count: int = 20_000) -> bytes:
     """A huge feed: the good items first, then ``count`` years-old items."""
-    old = now - timedelta(days=3650)
-    bulk = [
-        FeedItem(bulk_url.format(n=n), f"Archive item {n}", old - timedelta(minutes=n))
+    old = format_datetime(now - timedelta(days=3650))
+    # Bare items (link and date only) keep 20k of them under the crawl's 5 MB page cap: the
+    # fault is the item count, not the byte size (the 50 MB pages test that).
+    bulk = "".join(
+        f"<item><link>{escape(bulk_url.format(n=n))}</link><pubDate>{old}</pubDate></item>"
         for n in range(count - len(good))
-    ]
-    return rss([*good, *bulk], title="Fault Gazette archive")
+    )
+    return rss(good, title="Fault Gazette archive").replace(
+        b"</channel>", bulk.encode() + b"</channel>"
+    )
 
 
 def gzip_bomb(size: int = 1 << 30) -> bytes:

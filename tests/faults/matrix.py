@@ -29,6 +29,12 @@ class Row:
     errors: int | None
     last_error: str | None
     log_lines: int
+    counters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def counted(self) -> bool:
+        """The fault shows in crawl_run_sources.errors or in a non-routine stats counter."""
+        return bool(self.errors) or any(v for v in self.counters.values())
 
     @property
     def lost(self) -> int:
@@ -41,6 +47,8 @@ class MatrixResult:
     crawl: harness.CrawlRun
     run: dict[str, Any] | None
     stats: dict[str, Any] = field(default_factory=dict)
+    retry_gaps: dict[str, float | None] = field(default_factory=dict)
+    stored_urls: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -56,15 +64,52 @@ def run_matrix(workdir: Path, *, slow: float = 3 * TIMEOUT) -> MatrixResult:
             raise RuntimeError(f"newsmon init failed: {init.stderr}")
         result = harness.crawl(config)
         db = harness.read_db(f"sqlite:///{workdir / 'newsmon.db'}")
-        rows = [_row(f, site, db, result.stderr) for f in site.faults]
-    run = max(db.runs, key=lambda r: r["id"]) if db.runs else None
-    stats = run["stats"] if run else {}
-    if isinstance(stats, str):
-        stats = json.loads(stats)
-    return MatrixResult(rows, result, run, stats or {})
+        run = max(db.runs, key=lambda r: r["id"]) if db.runs else None
+        stats = (run["stats"] if run else None) or {}
+        if isinstance(stats, str):
+            stats = json.loads(stats)
+        rows = [_row(f, site, db, result.stderr, stats) for f in site.faults]
+        gaps = {
+            name: _retry_gap(site, f"/f/{name}/good-9.html")
+            for name in ("http_429_once", "http_503_once")
+        }
+    urls = [a["url"] for a in db.articles]
+    return MatrixResult(rows, result, run, stats, gaps, urls)
 
 
-def _row(fault: Fault, site: FaultSite, db: harness.DbState, log: str) -> Row:
+def _retry_gap(site: FaultSite, path: str) -> float | None:
+    """Seconds between the refused request (429/503 + Retry-After: 1) and its retry."""
+    hits = [h for h in site.hits if h.path == path]
+    return hits[1].at - hits[0].at if len(hits) >= 2 else None
+
+
+# Per-source counters every healthy fetch produces; the rest say something went wrong.
+ROUTINE = (
+    "discovered",
+    "scheduled",
+    "fetched",
+    "listings",
+    "extract/ok",
+    "dedup/original",
+    "relevance/",
+    "store/",
+    "last_error",
+    "errors",
+)
+
+
+def _counters(stats: dict[str, Any], source: str) -> dict[str, Any]:
+    prefix = f"newsmon/source/{source}/"
+    return {
+        k[len(prefix) :]: v
+        for k, v in stats.items()
+        if k.startswith(prefix) and not k[len(prefix) :].startswith(ROUTINE)
+    }
+
+
+def _row(
+    fault: Fault, site: FaultSite, db: harness.DbState, log: str, stats: dict[str, Any]
+) -> Row:
     stored = doubled = garbled = 0
     matched: set[int] = set()
     for good in fault.good:
@@ -89,6 +134,7 @@ def _row(fault: Fault, site: FaultSite, db: harness.DbState, log: str) -> Row:
         errors=src[-1]["errors"] if src else None,
         last_error=src[-1]["last_error"] if src else None,
         log_lines=sum(1 for line in log.splitlines() if fault.prefix in line),
+        counters=_counters(stats, fault.name),
     )
 
 
@@ -96,7 +142,7 @@ def format_table(result: MatrixResult) -> str:
     """The fault table as plain text, followed by the crawl's fault-related counters."""
     head = (
         f"{'fault':<22} {'reqs':>5} {'expect':>6} {'stored':>6} {'lost':>4} {'doubled':>7} "
-        f"{'junk':>4} {'garbled':>7} {'src_err':>7} {'logs':>4}  last error"
+        f"{'junk':>4} {'garbled':>7} {'src_err':>7} {'logs':>4}  other counters; last error"
     )
     lines = [head, "-" * len(head)]
     for r in result.rows:
@@ -104,7 +150,8 @@ def format_table(result: MatrixResult) -> str:
         lines.append(
             f"{r.fault.name:<22} {r.requests:>5} {r.expected:>6} {r.stored:>6} {r.lost:>4} "
             f"{r.doubled:>7} {r.junk:>4} {r.garbled:>7} {err:>7} {r.log_lines:>4}  "
-            f"{(r.last_error or '')[:60]}"
+            + " ".join(f"{k}={v}" for k, v in sorted(r.counters.items()))
+            + ("; " + (r.last_error or "")[:50] if r.last_error else "")
         )
     tot = result.rows
     lines.append("-" * len(head))
@@ -120,23 +167,25 @@ def format_table(result: MatrixResult) -> str:
         f"\ncrawl: exit {c.returncode}, run status {status}, {c.seconds:.1f} s, "
         f"peak RSS (all processes) {c.peak_rss / 2**20:.0f} MB"
     )
+    for name, gap in result.retry_gaps.items():
+        shown = "no retry" if gap is None else f"{gap:.2f} s later"
+        lines.append(f"  {name}: retry after 'Retry-After: 1' came {shown}")
+    words = (
+        "error",
+        "exception",
+        "retry",
+        "maxsize",
+        "warnsize",
+        "newsmon/",
+        "httperror",
+        "redirect",
+        "status_count/",
+        "ignored",
+    )
     keys = sorted(
         k
         for k in result.stats
-        if any(
-            w in k
-            for w in (
-                "error",
-                "exception",
-                "retry",
-                "maxsize",
-                "warnsize",
-                "newsmon/",
-                "httperror",
-                "redirect",
-                "status_count/",
-            )
-        )
+        if not k.startswith("newsmon/source/") and any(w in k for w in words)
     )
     for k in keys:
         lines.append(f"  {k} = {result.stats[k]}")

@@ -32,7 +32,8 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MatrixResult]:
 def _describe(rows: list[Row]) -> str:
     return "; ".join(
         f"{r.fault.name}: {r.fault.what} (stored {r.stored}/{r.expected}, doubled {r.doubled},"
-        f" junk {r.junk}, garbled {r.garbled}, errors {r.errors})"
+        f" junk {r.junk}, garbled {r.garbled}, errors {r.errors}, counters {r.counters},"
+        f" log lines {r.log_lines})"
         for r in rows
     )
 
@@ -63,22 +64,39 @@ def test_pages_with_wrong_or_missing_charset_come_out_as_correct_text(
     assert not bad, _describe(bad)
 
 
-def test_each_fetch_fault_is_counted_against_its_source(matrix: MatrixResult) -> None:
-    uncounted = [r for r in matrix.rows if r.fault.errors and not r.errors]
+def test_each_fault_is_counted_in_the_run_stats(matrix: MatrixResult) -> None:
+    """An error in crawl_run_sources, or a counter such as skipped/ignored or extract/empty."""
+    uncounted = [r for r in matrix.rows if r.fault.counted and not r.counted]
     assert not uncounted, _describe(uncounted)
-    # Sources whose faults all recovered (a retry, a lenient parser) report no failure.
-    clean = {"control_feed", "control_sitemap"}
-    assert all(not r.errors for r in matrix.rows if r.fault.name in clean), _describe(
-        [r for r in matrix.rows if r.fault.name in clean]
-    )
+    controls = [r for r in matrix.rows if r.fault.name.startswith("control_")]
+    assert all(not r.counted for r in controls), _describe(controls)
+
+
+def test_fetch_failures_are_errors_of_their_source(matrix: MatrixResult) -> None:
+    """Timeouts, 5xx, broken transfers and size caps show in crawl_run_sources.errors."""
+    failing = ("slow_", "http_500", "feed_500", "drop_", "truncated_", "broken_", "huge_")
+    rows = [r for r in matrix.rows if r.fault.name.startswith(failing)]
+    assert rows and all(r.errors for r in rows), _describe([r for r in rows if not r.errors])
 
 
 def test_each_fault_is_logged_but_not_flooded(matrix: MatrixResult) -> None:
-    """A failing fetch shows up in the log, but not once per retry, byte or item."""
-    silent = [r for r in matrix.rows if r.fault.errors and r.log_lines == 0]
+    """A fault shows up in the log, but not once per retry, byte or item."""
+    silent = [r for r in matrix.rows if r.fault.counted and r.log_lines == 0]
     assert not silent, _describe(silent)
     noisy = [r for r in matrix.rows if r.log_lines > 6]
     assert not noisy, [(r.fault.name, r.log_lines) for r in noisy]
+
+
+def test_retry_after_is_honoured(matrix: MatrixResult) -> None:
+    """A 429 or 503 with Retry-After: 1 is retried, but not before a second has passed."""
+    for name, gap in matrix.retry_gaps.items():
+        assert gap is not None, f"{name}: never retried"
+        assert gap >= 0.9, f"{name}: retried {gap:.2f} s after Retry-After: 1"
+
+
+def test_only_http_urls_are_stored(matrix: MatrixResult) -> None:
+    assert matrix.stored_urls
+    assert all(u.startswith(("http://", "https://")) for u in matrix.stored_urls)
 
 
 def test_loops_and_huge_feeds_do_not_multiply_requests(matrix: MatrixResult) -> None:

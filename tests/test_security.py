@@ -1,0 +1,184 @@
+"""Security basics (see SECURITY.md): file permissions, secrets, pinned dependencies, hostile
+config values, and private addresses refused even when spelled oddly.
+
+The config tests in tests/scheduler/test_config.py already cover file://, ftp://, loopback and
+link-local source URLs; the cases here are the other hostile values.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import stat
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scheduler.config import parse_config
+from storage.exceptions import ConfigError
+from tests.faults import harness
+
+PROJECT = Path(__file__).resolve().parent.parent
+SECRET = "s3cret-Pa55-7f1c9e"  # distinctive, so any leak is found by a plain search
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_init_creates_database_0600_in_a_folder_0700(tmp_path: Path) -> None:
+    config = harness.write_config(
+        tmp_path, "", database_url=f"sqlite:///{tmp_path / 'private' / 'news.db'}"
+    )
+    old = os.umask(0o022)  # the usual umask, which would give 0644 / 0755 by default
+    try:
+        done = harness.newsmon(config, "init")
+    finally:
+        os.umask(old)
+    assert done.returncode == 0, done.stderr
+    db = tmp_path / "private" / "news.db"
+    assert _mode(db) == 0o600
+    assert _mode(db.parent) == 0o700
+    # SQLite's WAL and shared-memory files inherit the database file's permissions.
+    for side in db.parent.glob("news.db-*"):
+        assert _mode(side) & 0o077 == 0, f"{side.name} is {oct(_mode(side))}"
+
+
+def _digest_config(tmp_path: Path, port: int) -> Path:
+    config = harness.write_config(tmp_path, "")
+    text = config.read_text()
+    text = text.replace(
+        "[relevance]",
+        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
+        'username = "newsmon"\npassword_env = "NEWSMON_TEST_SMTP_PASSWORD"\ntimeout = 5\n\n'
+        '[digest]\nrecipients = ["analyst@example.org"]\nsender = "newsmon@example.org"\n\n'
+        "[relevance]",
+    )
+    config.write_text(text)
+    return config
+
+
+def _leaks(text: str) -> bool:
+    """The secret, plainly or as the base64 an SMTP AUTH exchange would carry."""
+    b64 = base64.b64encode(f"\0newsmon\0{SECRET}".encode()).decode()
+    return SECRET in text or b64 in text or base64.b64encode(SECRET.encode()).decode() in text
+
+
+def test_smtp_password_from_the_environment_never_reaches_logs_or_the_eml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aiosmtpd.smtp import AuthResult
+
+    from tests.scheduler.digest_support import smtp_server
+
+    monkeypatch.setenv("NEWSMON_TEST_SMTP_PASSWORD", SECRET)
+
+    def refuse(*_args: Any, **_kwargs: Any) -> AuthResult:
+        return AuthResult(success=False, handled=False)
+
+    with smtp_server(authenticator=refuse, auth_require_tls=False) as (sink, port):
+        config = _digest_config(tmp_path, port)
+        assert harness.newsmon(config, "init").returncode == 0
+        dry = harness.newsmon(config, "-vv", "digest", "--dry-run", "--out", "eml")
+        assert dry.returncode == 0, dry.stderr
+        emls = list((tmp_path / "eml").glob("*.eml"))
+        assert emls, "the dry run wrote no .eml"
+        # A real attempt whose login the server refuses: the error must not echo the secret.
+        sent = harness.newsmon(config, "-vv", "digest")
+        assert sent.returncode == 5, sent.stderr
+        assert not sink.received
+    for name, text in [
+        ("dry-run output", dry.stdout + dry.stderr),
+        ("send output", sent.stdout + sent.stderr),
+        *[(p.name, p.read_text(errors="replace")) for p in emls],
+    ]:
+        assert not _leaks(text), f"the SMTP password appears in {name}"
+    assert not _leaks(config.read_text())
+
+
+def test_every_dependency_is_pinned_exactly() -> None:
+    project = tomllib.loads((PROJECT / "pyproject.toml").read_text())["project"]
+    deps = list(project["dependencies"])
+    for extra in project.get("optional-dependencies", {}).values():
+        deps.extend(extra)
+    loose = [d for d in deps if not re.fullmatch(r"[A-Za-z0-9_.\-]+(\[[\w,]+\])?==[\w.]+", d)]
+    assert deps and not loose, f"not pinned with ==: {loose}"
+
+
+HOSTILE: list[tuple[str, str, str]] = [
+    # (why it matters, config text, key the error must name)
+    ("a NaN timeout never fires", "[crawl]\ntimeout = nan\n", "crawl.timeout"),
+    ("an infinite timeout hangs the crawl", "[crawl]\ntimeout = inf\n", "crawl.timeout"),
+    ("negative retries", "[crawl]\nretries = -1\n", "crawl.retries"),
+    ("no concurrency at all", "[crawl]\nconcurrent_requests = 0\n", "crawl.concurrent_requests"),
+    (
+        "negative per-domain limit",
+        "[crawl]\nconcurrent_per_domain = -3\n",
+        "crawl.concurrent_per_domain",
+    ),
+    ("negative politeness delay", "[crawl]\ndownload_delay = -1\n", "crawl.download_delay"),
+    (
+        "HTTP header injection via the user agent",
+        '[crawl]\nuser_agent = "newsmon\\r\\nX-Injected: 1"\n',
+        "crawl.user_agent",
+    ),
+    (
+        "mail header injection via the sender",
+        '[digest]\nsender = "a@example.org\\r\\nBcc: evil@example.net"\n',
+        "digest.sender",
+    ),
+    (
+        "mail header injection via the subject",
+        '[digest]\nsubject_prefix = "news\\r\\nBcc: evil@example.net"\n',
+        "digest.subject_prefix",
+    ),
+    (
+        "a recipient that is not an address",
+        '[digest]\nrecipients = ["analyst@example.org, evil@example.net"]\n',
+        "digest.recipients",
+    ),
+    ("an impossible send time", '[digest]\nsend_time = "25:99"\n', "digest.send_time"),
+    (
+        "an invalid allow pattern crashes the crawl later",
+        "[[sources]]\nname = 'a'\nurl = 'https://x.example/'\nkind = 'feed'\nallow = ['(']\n",
+        "sources[0].allow",
+    ),
+    ("a SMTP port out of range", "[smtp]\nport = 70000\n", "smtp.port"),
+    (
+        "a password written into the file instead of the environment",
+        '[smtp]\npassword = "hunter2"\n',
+        "smtp.password",
+    ),
+]
+
+
+@pytest.mark.parametrize(("why", "text", "key"), HOSTILE, ids=[h[2] for h in HOSTILE])
+def test_hostile_config_values_are_refused_by_key(why: str, text: str, key: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, Path("/etc/newsmon/newsmon.toml"))
+    assert f"[{key}]" in str(info.value), f"{why}: {info.value}"
+    assert "/etc/newsmon/newsmon.toml" in str(info.value)
+
+
+@pytest.mark.slow
+def test_loopback_spelled_as_a_number_is_refused_at_fetch_time(tmp_path: Path) -> None:
+    """http://2130706433/ is 127.0.0.1: without allow_private_addresses nothing is fetched."""
+    from tests.faults.site import FaultSite
+
+    with FaultSite(slow=1.0) as site:
+        port = site.base_url.rsplit(":", 1)[1]
+        sources = (
+            f'[[sources]]\nname = "sneaky"\nurl = "http://2130706433:{port}/f/control_feed/'
+            'feed.xml"\nkind = "feed"\n'
+        )
+        config = harness.write_config(tmp_path, sources)
+        config.write_text(config.read_text().replace("allow_private_addresses = true", ""))
+        assert harness.newsmon(config, "init").returncode == 0
+        run = harness.crawl(config, timeout=120)
+        assert not site.hits, f"the crawl reached the loopback site: {site.hits[:3]}"
+    # Every source failed: the documented status 3, and nothing stored.
+    assert run.returncode == 3, run.stderr[-2000:]
+    assert not harness.read_db(f"sqlite:///{tmp_path / 'newsmon.db'}").articles
