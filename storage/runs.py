@@ -8,9 +8,11 @@ on another machine.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -23,6 +25,8 @@ from storage.records import SourceCounts
 RUN_STATUSES = ("running", "ok", "partial", "failed", "killed")
 FINAL_STATUSES = ("ok", "partial", "failed")
 HOST_KEY = "host"
+# Clock granularity between /proc boot time (whole seconds) and the run's start time.
+PID_START_SLACK = dt.timedelta(seconds=5)
 
 
 def start_run(session: Session, sources: list[str], pid: int) -> int:
@@ -115,20 +119,42 @@ def register_source(session: Session, name: str, url: str, kind: str) -> None:
     )
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
+def _process_started_at(pid: int) -> dt.datetime | None:
+    """When process ``pid`` started (Linux ``/proc``), or None when it cannot be told."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        boot = next(
+            line for line in Path("/proc/stat").read_text().splitlines() if line.startswith("btime")
+        )
+        # Field 22 (starttime, in clock ticks since boot) counts from after the ")" that ends
+        # the command name, which may itself contain spaces.
+        ticks = int(stat.rsplit(")", 1)[1].split()[19])
+        seconds = int(boot.split()[1]) + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, StopIteration, IndexError, ValueError):
+        return None
+    return dt.datetime.fromtimestamp(seconds, dt.UTC)
+
+
+def _run_process_alive(pid: int, started_at: dt.datetime) -> bool:
+    """Is the process that started this run still running?
+
+    A live pid is not enough: after a reboot or a long time the number may belong to some
+    other process, so a process that started after the run did is not the run's.
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True  # exists, owned by someone else
-    return True
+        pass  # exists, owned by someone else
+    began = _process_started_at(pid)
+    return began is None or began <= started_at + PID_START_SLACK
 
 
 def mark_stale_runs(session: Session) -> int:
     """Mark ``running`` rows of this host whose process is gone as ``killed``; return how many.
+
+    Gone means: no such pid, or a pid now used by a process that started after the run.
 
     Runs started on another host are left alone: their pid cannot be checked from here.
     """
@@ -139,7 +165,7 @@ def mark_stale_runs(session: Session) -> int:
         run_host = (run.stats or {}).get(HOST_KEY)
         if run_host is not None and run_host != host:
             continue
-        if run.pid is not None and _pid_alive(run.pid):
+        if run.pid is not None and _run_process_alive(run.pid, run.started_at):
             continue
         run.status = "killed"
         run.finished_at = utcnow()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -102,3 +103,16 @@ def test_stale_runs_of_dead_processes_are_marked_killed(sessions: sessionmaker[S
         # A pid on another host cannot be checked from here: left alone.
         assert s.get_one(CrawlRun, elsewhere).status == "running"
         assert mark_stale_runs(s) == 0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process start times via /proc")
+def test_a_reused_pid_does_not_keep_an_old_run_alive(sessions: sessionmaker[Session]) -> None:
+    # The run's process died long ago and its pid now belongs to a newer process (here: us).
+    with session_scope(sessions) as s:
+        old = start_run(s, ["alpha"], os.getpid())
+        s.get_one(CrawlRun, old).started_at = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+        current = start_run(s, ["alpha"], os.getpid())
+    with session_scope(sessions) as s:
+        assert mark_stale_runs(s) == 1
+        assert s.get_one(CrawlRun, old).status == "killed"
+        assert s.get_one(CrawlRun, current).status == "running"
