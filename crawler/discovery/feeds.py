@@ -53,9 +53,19 @@ def _parse_json_feed(body: bytes, base_url: str) -> list[Discovered]:
     return out
 
 
-def _parse_xml_feed(body: bytes, base_url: str) -> list[Discovered]:
+# Complaints feedparser makes about a feed that parsed fine.
+_BENIGN = (
+    feedparser.CharacterEncodingOverride,
+    feedparser.NonXMLContentType,
+)
+
+
+def _parse_xml_feed(body: bytes, base_url: str, content_type: str | None) -> list[Discovered]:
+    headers = {"content-location": base_url}
+    if content_type:
+        headers["content-type"] = content_type
     # feedparser only parses here: given bytes it never fetches anything.
-    parsed = feedparser.parse(body, response_headers={"content-location": base_url})
+    parsed = feedparser.parse(body, response_headers=headers)
     out: list[Discovered] = []
     for entry in parsed.entries:
         link = entry.get("link")
@@ -80,9 +90,9 @@ def _parse_xml_feed(body: bytes, base_url: str) -> list[Discovered]:
             )
         )
     # A broken feed that still gave links is used; one that gave none is an error.
-    if parsed.get("bozo") and not out:
-        reason = parsed.get("bozo_exception") or "no entries"
-        raise DiscoveryError(f"unreadable feed: {reason}")
+    problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
+    if problem is not None and not isinstance(problem, _BENIGN) and not out:
+        raise DiscoveryError(f"unreadable feed: {problem}")
     if not parsed.get("version") and not out:
         raise DiscoveryError("not a feed (no RSS, Atom or RDF root element)")
     return out
@@ -96,4 +106,4 @@ def parse_feed(body: bytes, base_url: str, content_type: str | None = None) -> l
     """
     if _looks_like_json(body, content_type):
         return _parse_json_feed(body, base_url)
-    return _parse_xml_feed(body, base_url)
+    return _parse_xml_feed(body, base_url, content_type)

@@ -7,12 +7,15 @@ the redirected request passes here, and is dropped when its target is known.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, Self
 
 from scrapy import Request, Spider
 from scrapy.exceptions import IgnoreRequest
 
 from crawler import stats as st
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
 
 
 class AlreadyStored(IgnoreRequest):
@@ -24,7 +27,14 @@ class KnowsUrls(Protocol):
 
 
 class KnownUrlMiddleware:
-    """Downloader middleware for redirected article requests."""
+    """Downloader middleware for redirected article requests; asks the spider's ``is_known``."""
+
+    def __init__(self, stats: st.StatsSink) -> None:
+        self.counter = st.Counter(stats)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler.stats)  # type: ignore[arg-type]
 
     def process_request(self, request: Request, spider: Spider) -> None:
         if not request.meta.get("redirect_urls") or request.meta.get("newsmon_role") != "article":
@@ -32,6 +42,6 @@ class KnownUrlMiddleware:
         is_known = getattr(spider, "is_known", None)
         if is_known is not None and is_known(request.url):
             source = request.meta.get("newsmon_source")
-            st.Counter(spider.crawler.stats).inc(st.SKIPPED_KNOWN, source)  # type: ignore[arg-type]
+            self.counter.inc(st.SKIPPED_KNOWN, source)
             raise AlreadyStored(f"redirect target already stored: {request.url}")
         return None

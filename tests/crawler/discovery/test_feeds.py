@@ -102,3 +102,9 @@ def test_non_http_links_are_dropped() -> None:
     assert [e.url for e in parse_feed(body, BASE)] == [
         "http://news.test/articles/relative-one.html"
     ]
+
+
+def test_empty_feed_is_not_an_error() -> None:
+    empty = b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title></channel></rss>'
+    assert parse_feed(empty, BASE) == []
+    assert parse_feed(empty, BASE, "application/rss+xml") == []
