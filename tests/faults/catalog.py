@@ -310,6 +310,21 @@ def _malformed_docs(
         extra_good=tuple(goods),
         entry=r.ok(index, "application/xml"),
     )
+    goods = [article("gzip_corrupt_sitemap", i) for i in range(2)]
+    child = "/f/gzip_corrupt_sitemap/_child.xml"
+    site.routes[child] = r.ok(c.urlset([item(g.path) for g in goods]), "application/xml")
+    corrupt = b"\x1f\x8b\x08\x00" + b"\x00" * 6 + bytes(range(7, 250))
+    site.routes["/f/gzip_corrupt_sitemap/_corrupt.xml.gz"] = r.ok(corrupt, gz)
+    index = c.sitemap_index([base + "/f/gzip_corrupt_sitemap/_corrupt.xml.gz", base + child], now)
+    add(
+        "gzip_corrupt_sitemap",
+        "sitemap index -> .xml.gz with broken deflate data, and a good child",
+        kind="sitemap",
+        counted=True,
+        good=0,
+        extra_good=tuple(goods),
+        entry=r.ok(index, "application/xml"),
+    )
     add(
         "feed_binary",
         "binary noise served as the feed",
