@@ -1,0 +1,165 @@
+"""The four item stages, called directly with plain values, on a real SQLite database."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from scrapy import Spider
+from scrapy.exceptions import DropItem
+from sqlalchemy import select
+
+from crawler import stats as st
+from crawler.extraction import ExtractionPool
+from crawler.items import ArticleItem
+from crawler.pipelines.dedup import DedupPipeline, canonical_for
+from crawler.pipelines.extract import ExtractPipeline
+from crawler.pipelines.score import ScorePipeline
+from crawler.pipelines.store import StorePipeline
+from storage.engine import make_engine
+from storage.migrate import upgrade
+from storage.models import Article
+
+PROJECT = Path(__file__).resolve().parents[3]
+SPIDER = Spider(name="t")
+
+STORY = (
+    "The Kremlin dismissed the deputy defence minister on Tuesday in the widest purge of the "
+    "military leadership in years. Investigators searched offices of the general staff and "
+    "detained two generals accused of taking bribes on construction contracts. Analysts said "
+    "the arrests showed that the president was tightening his grip on the army after months "
+    "of rumours about discontent among senior officers over the conduct of the war."
+)
+OTHER = (
+    "The city council approved a tram extension to the northern suburbs on Monday. The new "
+    "line will add six stops and is expected to open in three years, officials said, adding "
+    "that the project would be paid for by regional funds and a loan from a development bank."
+)
+
+
+@pytest.fixture
+def db(sqlite_url: str) -> Iterator[str]:
+    engine = make_engine(sqlite_url)
+    upgrade(engine)
+    engine.dispose()
+    yield sqlite_url
+
+
+def item(url: str, text: str, canonical: str | None = None, source: str = "s") -> ArticleItem:
+    return ArticleItem(
+        url=url,
+        source=source,
+        body=f"<html><body><p>{text}</p></body></html>".encode(),
+        fetched_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
+        text=text,
+        title="T",
+        canonical_url=canonical,
+        relevance_score=0.7,
+        relevant=True,
+        why={"terms": ["purge"]},
+        model_version="m1",
+    )
+
+
+def run(dedup: DedupPipeline, store: StorePipeline, it: ArticleItem) -> ArticleItem:
+    return store.process_item(dedup.process_item(it, SPIDER), SPIDER)
+
+
+def test_dedup_and_store(db: str) -> None:
+    stats = st.DictStats()
+    dedup = DedupPipeline(db, stats)
+    dedup.open_spider(SPIDER)
+    store = StorePipeline(db, run_id=None, stats=stats, index=dedup.index)
+    store.open_spider(SPIDER)
+    original = run(dedup, store, item("http://a.test/news/kremlin-purge.html?utm_source=x", STORY))
+    copy = run(dedup, store, item("http://b.test/wire/kremlin-purge-copy.html", STORY, source="w"))
+    claims = run(
+        dedup,
+        store,
+        item("http://c.test/x/other-words.html", OTHER, "http://a.test/news/kremlin-purge.html"),
+    )
+    again = run(dedup, store, item("http://a.test/news/kremlin-purge.html?utm_source=x", STORY))
+    store.close_spider(SPIDER)
+
+    assert original.duplicate_of is None and original.cluster_id == original.id
+    assert original.canonical_url == "http://a.test/news/kremlin-purge.html"
+    assert (copy.duplicate_kind, copy.duplicate_of, copy.cluster_id) == (
+        "exact",
+        original.id,
+        original.id,
+    )
+    assert (claims.duplicate_kind, claims.duplicate_of) == ("url", original.id)
+    assert again.id == original.id  # idempotent: stored once
+    v = stats.values
+    assert v["newsmon/store/new"] == 3 and v["newsmon/store/existing"] == 1
+    assert v["newsmon/source/w/dedup/exact"] == 1
+    assert st.source_counts(v, "w").duplicates == 1
+    assert st.source_counts(v, "s").relevant == 2
+
+    engine = make_engine(db)
+    with engine.connect() as conn:
+        rows = conn.execute(select(Article.url, Article.duplicate_of, Article.cluster_id)).all()
+    engine.dispose()
+    assert len(rows) == 3
+    assert {r.cluster_id for r in rows} == {original.id}
+
+    # A later run loads the index from the database: a near copy is still caught.
+    later = DedupPipeline(db, st.DictStats())
+    later.open_spider(SPIDER)
+    near = later.process_item(
+        item("http://d.test/n/reworded.html", STORY.replace("Tuesday", "Wednesday")), SPIDER
+    )
+    assert (near.duplicate_kind, near.duplicate_of) == ("near", original.id)
+
+
+def test_canonical_claims_of_a_front_page_are_ignored() -> None:
+    it = item("http://a.test/news/story.html?utm_medium=feed", STORY, "http://a.test/")
+    assert canonical_for(it) == "http://a.test/news/story.html"
+    it.canonical_url = "HTTP://A.test:80/news/Story.html#x"
+    assert canonical_for(it) == "http://a.test/news/Story.html"
+
+
+def test_extract_stage_off_the_reactor_and_drops_empty_pages() -> None:
+    stats = st.DictStats()
+    pool = ExtractionPool(1)
+    pipe = ExtractPipeline(1, stats, pool=pool)
+    try:
+        page = item("http://a.test/news/kremlin-purge.html", "")
+        page.body = (
+            "<html><head><title>Purge</title><meta charset='windows-1251'></head><body><article>"
+            "<h1>Чистка в генералитете</h1>"
+            + "".join(f"<p>Кремль продолжает чистку в армии, абзац {i}.</p>" for i in range(12))
+            + "</article></body></html>"
+        ).encode("cp1251")
+        page.hint_title = "hint"
+        page.source_language = "ru"
+        done = asyncio.run(pipe.process_item(page, SPIDER))
+        assert "Кремль продолжает чистку" in done.text
+        empty = item("http://a.test/empty.html", "")
+        empty.body = b"<html><body></body></html>"
+        with pytest.raises(DropItem, match="no article text"):
+            asyncio.run(pipe.process_item(empty, SPIDER))
+    finally:
+        pool.shutdown()
+    assert stats.values["newsmon/extract/ok"] == 1
+    assert stats.values["newsmon/source/s/extract/empty"] == 1
+
+
+def test_score_stage_loads_the_model_once(tmp_path: Path) -> None:
+    stats = st.DictStats()
+    pipe = ScorePipeline(str(tmp_path / "model"), str(PROJECT / "seeds"), 0.5, stats)
+    pipe.open_spider(SPIDER)
+    model = pipe.model
+    on = pipe.process_item(item("http://a.test/1", STORY), SPIDER)
+    off = pipe.process_item(item("http://a.test/2", OTHER), SPIDER)
+    assert pipe.model is model
+    assert on.relevance_score is not None and off.relevance_score is not None
+    assert on.relevance_score > off.relevance_score
+    assert on.model_version == model.version if model else False
+    assert "summary" in on.why
+    relevant = stats.values.get("newsmon/relevance/relevant", 0)
+    irrelevant = stats.values.get("newsmon/relevance/irrelevant", 0)
+    assert relevant + irrelevant == 2

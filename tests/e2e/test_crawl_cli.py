@@ -1,0 +1,104 @@
+"""`newsmon crawl` exit statuses: 3 when every source failed, 4 when another crawl runs."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from scheduler.lock import run_lock
+from storage.engine import make_engine
+from storage.models import CrawlRun, CrawlRunSource
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def config(tmp_path: Path) -> Path:
+    port = closed_port()  # nothing listens there: every request is refused at once
+    path = tmp_path / "newsmon.toml"
+    path.write_text(
+        f"""
+[storage]
+url = "sqlite:///{tmp_path / "n.db"}"
+[crawl]
+allow_private_addresses = true
+retries = 0
+timeout = 5
+extract_workers = 1
+[relevance]
+seeds_dir = "{PROJECT / "seeds"}"
+model_dir = "{tmp_path / "model"}"
+[[sources]]
+name = "down-feed"
+url = "http://127.0.0.1:{port}/feed.xml"
+kind = "feed"
+[[sources]]
+name = "down-sitemap"
+url = "http://127.0.0.1:{port}/sitemap.xml"
+kind = "sitemap"
+[[sources]]
+name = "disabled"
+url = "http://127.0.0.1:{port}/x.xml"
+kind = "feed"
+enabled = false
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def newsmon(cfg: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "NEWSMON_DATABASE_URL"}
+    return subprocess.run(
+        [sys.executable, "-m", "scheduler.cli", "--config", str(cfg), *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+        check=False,
+    )
+
+
+@pytest.mark.slow
+def test_every_source_failed_exits_3_and_is_recorded(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    assert newsmon(cfg, "init").returncode == 0
+    result = newsmon(cfg, "crawl")
+    assert result.returncode == 3, result.stderr[-2000:]
+    assert "every source failed" in result.stderr
+    # Quiet under cron: no progress lines or table on stdout.
+    assert result.stdout == ""
+    engine = make_engine(f"sqlite:///{tmp_path / 'n.db'}")
+    with engine.connect() as conn:
+        status = conn.execute(select(CrawlRun.status)).scalar_one()
+        rows = conn.execute(select(CrawlRunSource.source, CrawlRunSource.errors)).all()
+    engine.dispose()
+    assert status == "failed"
+    assert sorted(rows) == [("down-feed", 1), ("down-sitemap", 1)]
+
+
+def test_unknown_source_is_a_usage_error(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    result = newsmon(cfg, "crawl", "--source", "nope")
+    assert result.returncode == 2
+    assert "no source named 'nope'" in result.stderr
+
+
+def test_second_crawl_exits_4_while_the_lock_is_held(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    assert newsmon(cfg, "init").returncode == 0
+    url = f"sqlite:///{tmp_path / 'n.db'}"
+    with run_lock(url, "crawl", fallback_dir=tmp_path):
+        result = newsmon(cfg, "crawl")
+    assert result.returncode == 4, result.stderr[-2000:]
