@@ -1,6 +1,6 @@
 """Duplicate detection: canonical URL, exact hash of normalized text, near-duplicate MinHash.
 
-Signatures are datasketch MinHashes over word shingles, stored per article in
+Signatures are datasketch MinHashes over hashed word shingles, stored per article in
 ``articles.minhash`` (``num_perm`` little-endian uint32). :meth:`DedupIndex.load` rebuilds the
 index from the database, so detection works across runs. The LSH banding is done with numpy
 over the whole signature matrix at once (one sort per band) instead of datasketch's
@@ -37,6 +37,7 @@ _MERGE_EVERY = 2048
 U64Array = npt.NDArray[np.uint64]
 I64Array = npt.NDArray[np.int64]
 SigArray = npt.NDArray[np.uint32]
+U32Array = npt.NDArray[np.uint32]
 
 
 def normalize_text(text: str) -> str:
@@ -50,14 +51,50 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(normalize_text(text).encode("utf-8")).hexdigest()
 
 
-def shingles(normalized: str, k: int) -> list[bytes]:
-    """The distinct word ``k``-grams of already-normalized text (one shingle if shorter)."""
+# Fixed odd multipliers, one per position in a shingle: the shingle hash depends on word order.
+_POSITION_MIX: U64Array = np.random.default_rng(0x5348494E474C45).integers(
+    1, 2**63, size=64, dtype=np.uint64
+) | np.uint64(1)
+# Word hashes are memoised per index (news vocabulary repeats); the memo is dropped when full.
+_WORD_MEMO_LIMIT = 200_000
+
+
+def word_hashes(words: list[str], memo: dict[str, int] | None = None) -> U64Array:
+    """Stable 64-bit hashes (blake2b) of ``words``, each distinct word hashed once."""
+    memo = {} if memo is None else memo
+    missing = [w for w in set(words) if w not in memo]
+    if missing:
+        if len(memo) + len(missing) > _WORD_MEMO_LIMIT:
+            memo.clear()
+        digests = b"".join(
+            hashlib.blake2b(w.encode("utf-8"), digest_size=8).digest() for w in missing
+        )
+        memo.update(zip(missing, np.frombuffer(digests, dtype="<u8").tolist(), strict=True))
+    return np.fromiter((memo[w] for w in words), dtype=np.uint64, count=len(words))
+
+
+def shingle_hashes(normalized: str, k: int, memo: dict[str, int] | None = None) -> U32Array:
+    """32-bit hashes of the word ``k``-grams of already-normalized text (one if shorter).
+
+    A shingle's hash is an order-sensitive mix of its words' hashes, computed for all
+    shingles at once: hashing every shingle string separately was the hot loop of dedup.
+    """
     words = normalized.split()
     if not words:
-        return []
-    if len(words) <= k:
-        return [" ".join(words).encode("utf-8")]
-    return list({" ".join(words[i : i + k]).encode("utf-8") for i in range(len(words) - k + 1)})
+        return np.empty(0, dtype=np.uint32)
+    word_h = word_hashes(words, memo)
+    width = min(k, len(words))
+    count = len(words) - width + 1
+    mixed = np.zeros(count, dtype=np.uint64)
+    for j in range(width):
+        mixed += word_h[j : j + count] * _POSITION_MIX[j % _POSITION_MIX.size]
+    mixed ^= mixed >> np.uint64(29)
+    return (mixed >> np.uint64(32)).astype(np.uint32)
+
+
+def _identity(value: int) -> int:
+    """datasketch hash function for inputs that are already 32-bit hashes."""
+    return value
 
 
 @functools.lru_cache(maxsize=16)
@@ -109,6 +146,7 @@ class DedupIndex:
         self._mix: U64Array = rng.integers(1, 2**63, size=self._rows, dtype=np.uint64) | np.uint64(
             1
         )
+        self._word_memo: dict[str, int] = {}
         self._by_url: dict[str, int] = {}
         self._by_hash: dict[str, int] = {}
         self._sigs: SigArray = np.empty((0, num_perm), dtype=np.uint32)
@@ -160,10 +198,11 @@ class DedupIndex:
         mh = MinHash(
             num_perm=self.num_perm,
             seed=_SEED,
+            hashfunc=_identity,
             permutations=self._template.permutations,
             scheme=_SCHEME,
         )
-        mh.update_batch(shingles(normalized, self.shingle_words))
+        mh.update_batch(shingle_hashes(normalized, self.shingle_words, self._word_memo))
         return np.asarray(mh.hashvalues, dtype=np.uint32)
 
     def _band_keys(self, sigs: SigArray) -> U64Array:
