@@ -22,11 +22,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import signal
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from types import FrameType
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from apscheduler.events import (
     EVENT_JOB_ERROR,
@@ -42,124 +41,17 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, inspect
 
-from scheduler import jobs
 from scheduler.config import Config
+from scheduler.jobplan import CRAWL_EXECUTOR, JobSpec, plan_jobs, timezone_of
 from scheduler.lock import run_lock
 from storage.engine import make_engine
-from storage.exceptions import ConfigError
 
 logger = logging.getLogger(__name__)
 
 JOBS_TABLE = "apscheduler_jobs"
-CRAWL_EXECUTOR = "crawl"
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    """One job the daemon should have. ``func`` must be a module-level callable."""
-
-    id: str
-    func: Callable[..., None]
-    trigger: BaseTrigger
-    kwargs: dict[str, Any] = field(default_factory=dict)
-    executor: str = "default"
-    name: str | None = None
-    run_first_at_start: bool = False  # when the job is new: run now, not after one interval
-
-
-def _clock_time(value: str, cfg: Config, key: str) -> tuple[int, int]:
-    try:
-        hour, minute = (int(p) for p in value.split(":"))
-        if not (0 <= hour < 24 and 0 <= minute < 60):
-            raise ValueError(value)
-    except ValueError as exc:
-        raise ConfigError(
-            f"expected a time of day HH:MM, got {value!r}",
-            path=str(cfg.path) if cfg.path else None,
-            key=key,
-        ) from exc
-    return hour, minute
-
-
-def _timezone(cfg: Config) -> ZoneInfo:
-    try:
-        return ZoneInfo(cfg.digest.timezone)
-    except (ValueError, LookupError) as exc:
-        raise ConfigError(
-            f"unknown time zone {cfg.digest.timezone!r}",
-            path=str(cfg.path) if cfg.path else None,
-            key="digest.timezone",
-        ) from exc
-
-
-def plan_jobs(cfg: Config, *, config_path: str | None, database_url: str) -> list[JobSpec]:
-    """The jobs the config asks for (plain, picklable arguments only)."""
-    sched = cfg.schedule
-    if sched.crawl_interval_minutes < 1 or sched.crawl_timeout_minutes < 1:
-        raise ConfigError(
-            "crawl_interval_minutes and crawl_timeout_minutes must be at least 1",
-            path=str(cfg.path) if cfg.path else None,
-            key="schedule",
-        )
-    tz = _timezone(cfg)
-    base = {"config_path": config_path, "database_url": database_url}
-    timeout = float(sched.crawl_timeout_minutes * 60)
-    interval = IntervalTrigger(minutes=sched.crawl_interval_minutes, timezone=tz)
-    groups: dict[str, list[str]] = {}
-    for src in cfg.enabled_sources():
-        groups.setdefault(src.group, []).append(src.name)
-    specs: list[JobSpec] = []
-    if len(groups) <= 1:
-        specs.append(
-            JobSpec(
-                "crawl",
-                jobs.crawl_job,
-                interval,
-                {**base, "timeout_seconds": timeout},
-                CRAWL_EXECUTOR,
-                "crawl all enabled sources",
-                run_first_at_start=True,
-            )
-        )
-    else:
-        for group, names in sorted(groups.items()):
-            kwargs = {**base, "timeout_seconds": timeout, "sources": list(names), "group": group}
-            specs.append(
-                JobSpec(
-                    f"crawl:{group}",
-                    jobs.crawl_job,
-                    interval,
-                    kwargs,
-                    CRAWL_EXECUTOR,
-                    f"crawl source group {group}",
-                    run_first_at_start=True,
-                )
-            )
-    hour, minute = _clock_time(cfg.digest.send_time, cfg, "digest.send_time")
-    specs.append(
-        JobSpec(
-            "digest",
-            jobs.digest_job,
-            CronTrigger(hour=hour, minute=minute, timezone=tz),
-            dict(base),
-            name="daily digest",
-        )
-    )
-    hour, minute = _clock_time(sched.housekeeping_time, cfg, "schedule.housekeeping_time")
-    specs.append(
-        JobSpec(
-            "housekeeping",
-            jobs.housekeeping_job,
-            CronTrigger(hour=hour, minute=minute, timezone=tz),
-            dict(base),
-            name="retention and database maintenance",
-        )
-    )
-    return specs
 
 
 def make_scheduler(
@@ -184,7 +76,7 @@ def make_scheduler(
             "max_instances": 1,
             "misfire_grace_time": cfg.schedule.misfire_grace_seconds,
         },
-        timezone=_timezone(cfg),
+        timezone=timezone_of(cfg),
     )
     scheduler.add_listener(
         log_event, EVENT_JOB_ERROR | EVENT_JOB_EXECUTED | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES

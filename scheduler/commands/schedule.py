@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 
 from scheduler.context import Context
-from scheduler.daemon import describe_jobs, plan_jobs, run_daemon
+from scheduler.daemon import describe_jobs, run_daemon
+from scheduler.jobplan import plan_jobs
 from storage.engine import make_engine
 
 

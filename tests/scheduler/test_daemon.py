@@ -21,13 +21,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from apscheduler.util import obj_to_ref, ref_to_obj
 
 from scheduler.config import parse_config
-from scheduler.daemon import (
-    JOBS_TABLE,
-    JobSpec,
-    install_jobs,
-    make_scheduler,
-    plan_jobs,
-)
+from scheduler.daemon import JOBS_TABLE, install_jobs, make_scheduler
+from scheduler.jobplan import JobSpec, plan_jobs
 from storage.engine import make_engine
 from tests.scheduler import daemon_support as jobs_for_tests
 
