@@ -56,7 +56,7 @@ _POSITION_MIX: U64Array = np.random.default_rng(0x5348494E474C45).integers(
     1, 2**63, size=64, dtype=np.uint64
 ) | np.uint64(1)
 # Word hashes are memoised per index (news vocabulary repeats); the memo is dropped when full.
-_WORD_MEMO_LIMIT = 200_000
+_WORD_MEMO_LIMIT = 50_000  # about 10 MB
 
 
 def word_hashes(words: list[str], memo: dict[str, int] | None = None) -> U64Array:
