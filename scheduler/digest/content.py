@@ -29,7 +29,10 @@ from storage.models import Article
 FIRST_DIGEST_LOOKBACK = dt.timedelta(days=7)
 EXCERPT_SENTENCES = 3
 EXCERPT_MAX_CHARS = 500
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'»”)\]]*\s+")
+# End punctuation, closing quotes/brackets, whitespace; a boundary only when the next
+# sentence starts like one (capital letter, digit or opening quote) - not "?» — he said".
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'»”)\]]*(?=\s)")
+_SENTENCE_START = "\"'«“„(["
 
 
 @dataclass(frozen=True)
@@ -84,8 +87,14 @@ class DigestContent:
 def excerpt(text: str, sentences: int = EXCERPT_SENTENCES, limit: int = EXCERPT_MAX_CHARS) -> str:
     """The first few sentences of ``text``, cut at a word boundary near ``limit`` characters."""
     flat = " ".join(text.split())
-    parts = _SENTENCE_END.split(flat, maxsplit=sentences)
-    out = " ".join(parts[:sentences]).strip()
+    out, found = flat, 0
+    for match in _SENTENCE_END.finditer(flat):
+        nxt = flat[match.end() + 1 : match.end() + 2]
+        if nxt and (nxt.isupper() or nxt.isdigit() or nxt in _SENTENCE_START):
+            found += 1
+            if found == sentences:
+                out = flat[: match.end()]
+                break
     if len(out) > limit:
         cut = out[:limit].rsplit(" ", 1)[0]
         out = cut.rstrip(",;:—-") + " …"

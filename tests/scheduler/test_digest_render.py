@@ -1,0 +1,121 @@
+"""Rendering and message details of the digest, without a mail server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+from email.message import EmailMessage
+from email.policy import SMTP
+
+from scheduler.digest.content import DigestContent, Mention, Story, excerpt
+from scheduler.digest.message import build_message, subject_for
+from scheduler.digest.render import render
+from storage.digests import CrawlTotals, recipients_key
+
+NOW = dt.datetime(2026, 11, 21, 21, 30, tzinfo=dt.UTC)
+
+
+def _story(**kw: object) -> Story:
+    values: dict[str, object] = {
+        "article_id": 1,
+        "cluster_id": 1,
+        "title": "Title",
+        "source": "src",
+        "url": "https://a.example/1",
+        "published_at": None,
+        "score": 0.5,
+        "terms": (),
+        "nearest_seed": None,
+        "summary": None,
+        "excerpt": "",
+    }
+    values.update(kw)
+    return Story(**values)  # type: ignore[arg-type]
+
+
+def _content(*stories: Story) -> DigestContent:
+    return DigestContent(NOW, None, tuple(stories), (), CrawlTotals(), ())
+
+
+def test_excerpt_takes_the_first_sentences_and_cuts_long_text_at_a_word() -> None:
+    assert excerpt("One. Two!  Three?\nFour. Five.") == "One. Two! Three?"
+    assert excerpt("«Путин уходит?» — спросил он. Второе. Третье. Четвёртое.") == (
+        "«Путин уходит?» — спросил он. Второе. Третье."
+    )
+    long = excerpt("word " * 300)
+    assert long.endswith(" …") and len(long) <= 502 and "wor …" not in long
+
+
+def test_html_links_only_http_and_text_part_is_not_escaped() -> None:
+    out = render(
+        _content(
+            _story(title="Tom & Jerry <i>", url="javascript:alert(1)"),
+            _story(
+                article_id=2, cluster_id=2, also=(Mention("m", None, "data:text/html,x", None),)
+            ),
+        ),
+        timezone="UTC",
+        title="t",
+    )
+    assert "javascript:" not in out.html and "data:text" not in out.html
+    assert "Tom &amp; Jerry &lt;i&gt;" in out.html
+    assert "Tom & Jerry <i>" in out.text
+    assert "date unknown" in out.text  # no published date
+
+
+def test_dates_are_shown_in_the_configured_time_zone() -> None:
+    story = _story(published_at=dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC))
+    out = render(_content(story), timezone="Europe/Moscow", title="t")
+    assert "2026-11-21 12:00 MSK" in out.text and "2026-11-22 00:30 MSK" in out.text
+
+
+def test_subject_uses_the_local_date_and_counts() -> None:
+    # 21:30 UTC is already the 22nd in Moscow
+    assert subject_for(_content(_story()), prefix="nm", timezone="Europe/Moscow") == (
+        "nm digest 2026-11-22: 1 new story"
+    )
+    assert (
+        subject_for(_content(), prefix="nm", timezone="UTC") == "nm digest 2026-11-21: nothing new"
+    )
+
+
+def _built(unsubscribe: str | None) -> EmailMessage:
+    rendered = render(_content(_story(title="Кремль: чистка")), timezone="UTC", title="Дайджест")
+    msg = build_message(
+        rendered,
+        subject="Дайджест 2026-11-21: 1 new story",
+        sender="newsmon@example.org",
+        recipients=["a@example.org"],
+        message_id="<x@example.org>",
+        date=NOW,
+        list_unsubscribe=unsubscribe,
+    )
+    parsed = email.message_from_bytes(msg.as_bytes(policy=SMTP), policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+def test_message_round_trips_non_ascii_and_is_7bit_safe() -> None:
+    raw = _built(None).as_bytes()
+    assert max(raw) < 128  # quoted-printable bodies, encoded headers
+    parsed = _built(None)
+    assert parsed["Subject"] == "Дайджест 2026-11-21: 1 new story"
+    assert "List-Unsubscribe" not in parsed
+    plain = parsed.get_body(preferencelist=("plain",))
+    assert plain is not None and "Кремль: чистка" in plain.get_content()
+    assert [p.get_content_type() for p in parsed.iter_parts()] == ["text/plain", "text/html"]
+
+
+def test_list_unsubscribe_accepts_urls_and_addresses() -> None:
+    assert _built("https://example.org/unsub?u=1")["List-Unsubscribe"] == (
+        "<https://example.org/unsub?u=1>"
+    )
+    assert _built("stop@example.org, https://example.org/u")["List-Unsubscribe"] == (
+        "<mailto:stop@example.org>, <https://example.org/u>"
+    )
+
+
+def test_recipient_list_key_ignores_order_case_and_spaces() -> None:
+    assert recipients_key(["B@x.org", " a@x.org"]) == recipients_key(["a@x.org", "b@x.org"])
+    assert recipients_key(["a@x.org"]) != recipients_key(["a@x.org", "b@x.org"])
