@@ -48,10 +48,14 @@ from scheduler.config import Config
 from scheduler.jobplan import CRAWL_EXECUTOR, JobSpec, plan_jobs, timezone_of
 from scheduler.lock import run_lock
 from storage.engine import make_engine
+from storage.exceptions import DeliveryError
 
 logger = logging.getLogger(__name__)
 
 JOBS_TABLE = "apscheduler_jobs"
+DIGEST_JOB = "digest"
+DIGEST_RETRY_JOB = "digest-retry"
+DIGEST_RETRY_AFTER = dt.timedelta(minutes=30)
 
 
 def make_scheduler(
@@ -79,25 +83,61 @@ def make_scheduler(
         timezone=timezone_of(cfg),
     )
     scheduler.add_listener(
-        log_event, EVENT_JOB_ERROR | EVENT_JOB_EXECUTED | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES
+        JobEvents(scheduler),
+        EVENT_JOB_ERROR | EVENT_JOB_EXECUTED | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES,
     )
     return scheduler
 
 
-def log_event(event: SchedulerEvent) -> None:
-    """Job outcomes go to the log; a failed job never stops the daemon."""
-    job_id = getattr(event, "job_id", "?")
-    if isinstance(event, JobExecutionEvent) and event.code == EVENT_JOB_ERROR:
-        # APScheduler's executor logger has already written the traceback.
-        logger.error(
-            "job %s failed: %s: %s", job_id, type(event.exception).__name__, event.exception
+@dataclass
+class JobEvents:
+    """Job outcomes go to the log; a failed job never stops the daemon.
+
+    When the digest could not be delivered (DeliveryError: mail server down or refusing), a
+    one-off ``digest-retry`` job tries again ``retry_after`` later instead of waiting a day;
+    the retry carries everything still undelivered, like any digest run.
+    """
+
+    scheduler: BaseScheduler
+    retry_after: dt.timedelta = DIGEST_RETRY_AFTER
+
+    def __call__(self, event: SchedulerEvent) -> None:
+        job_id = getattr(event, "job_id", "?")
+        if isinstance(event, JobExecutionEvent) and event.code == EVENT_JOB_ERROR:
+            # APScheduler's executor logger has already written the traceback.
+            logger.error(
+                "job %s failed: %s: %s", job_id, type(event.exception).__name__, event.exception
+            )
+            if job_id in (DIGEST_JOB, DIGEST_RETRY_JOB) and isinstance(
+                event.exception, DeliveryError
+            ):
+                self._retry_digest()
+        elif event.code == EVENT_JOB_MISSED:
+            logger.warning("job %s missed its run time (daemon down or busy); skipped", job_id)
+        elif event.code == EVENT_JOB_MAX_INSTANCES:
+            logger.warning("job %s is still running; this run is skipped", job_id)
+        else:
+            logger.info("job %s done", job_id)
+
+    def _retry_digest(self) -> None:
+        daily = self.scheduler.get_job(DIGEST_JOB)
+        if daily is None:
+            return
+        when = dt.datetime.now(dt.UTC) + self.retry_after
+        if daily.next_run_time is not None and daily.next_run_time <= when:
+            return  # the daily run comes first anyway
+        self.scheduler.add_job(
+            daily.func,
+            "date",
+            run_date=when,
+            id=DIGEST_RETRY_JOB,
+            name="digest retry after a delivery failure",
+            kwargs=dict(daily.kwargs),
+            replace_existing=True,
         )
-    elif event.code == EVENT_JOB_MISSED:
-        logger.warning("job %s missed its run time (daemon down or busy); skipped", job_id)
-    elif event.code == EVENT_JOB_MAX_INSTANCES:
-        logger.warning("job %s is still running; this run is skipped", job_id)
-    else:
-        logger.info("job %s done", job_id)
+        logger.warning(
+            "digest not delivered; trying again at %s", when.isoformat(timespec="seconds")
+        )
 
 
 def stored_jobs(engine: Engine) -> dict[str, Job]:
@@ -154,7 +194,8 @@ def install_jobs(
             replace_existing=True,
             **extra,
         )
-    stale = [job_id for job_id in stored if job_id not in wanted]
+    # A pending digest retry is kept: it is not in the plan, but it is still owed.
+    stale = [j for j in stored if j not in wanted and j != DIGEST_RETRY_JOB]
     if stale:
         # Before start() the scheduler only sees pending jobs, so remove these in the store.
         store = SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from storage.exceptions import DeliveryError
+
 
 def record(path: str, tag: str) -> None:
     with Path(path).open("a") as f:
@@ -14,6 +16,11 @@ def record(path: str, tag: str) -> None:
 def fail(path: str) -> None:
     record(path, "fail")
     raise RuntimeError("boom")
+
+
+def undeliverable(path: str) -> None:
+    record(path, "digest")
+    raise DeliveryError("SMTP 127.0.0.1:9: ConnectionRefusedError")
 
 
 def slow(path: str, seconds: float) -> None:

@@ -111,6 +111,39 @@ def test_runs_jobs_survives_a_failing_job_and_keeps_one_instance(
     assert "job slow is still running; this run is skipped" in caplog.text
 
 
+def test_undelivered_digest_is_retried_later_and_the_retry_survives_a_restart(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "runs.log"
+    daily = JobSpec(
+        "digest",
+        jobs_for_tests.undeliverable,
+        IntervalTrigger(hours=24),
+        {"path": str(log)},
+        run_first_at_start=True,
+    )
+    sched = _scheduler(sqlite_url)
+    install_jobs(sched, [daily], make_engine(sqlite_url))
+    sched.start()
+    try:
+        deadline = time.monotonic() + 5
+        while sched.get_job("digest-retry") is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        retry = sched.get_job("digest-retry")
+        assert retry is not None and retry.kwargs == {"path": str(log)}
+        wait = retry.next_run_time - dt.datetime.now(dt.UTC)
+        assert dt.timedelta(minutes=29) < wait <= dt.timedelta(minutes=30)
+    finally:
+        sched.shutdown()
+    again = _scheduler(sqlite_url)
+    install_jobs(again, [daily], make_engine(sqlite_url))
+    again.start(paused=True)
+    try:
+        assert again.get_job("digest-retry") is not None  # still owed after a restart
+    finally:
+        again.shutdown()
+
+
 def test_restart_resumes_jobs_from_the_job_store(sqlite_url: str, tmp_path: Path) -> None:
     log = tmp_path / "runs.log"
     hourly = _spec("hourly", jobs_for_tests.record, 3600, path=str(log), tag="hourly")
