@@ -136,9 +136,12 @@ class NewsSpider(scrapy.Spider):
         spec = self.sources[response.meta["newsmon_source"]]
         role: str = response.meta["newsmon_role"]
         depth: int = response.meta["newsmon_depth"]
+        # Validators belong to the URL we asked for, even if it redirected: that is the
+        # one we look them up by next time.
+        listing_url: str = (response.meta.get("redirect_urls") or [response.url])[0]
         if response.status == 304:
             self.counter.inc(st.NOT_MODIFIED, spec.name)
-            self.fetch_state.save(response.url, spec.name, None, None, 304)
+            self.fetch_state.save(listing_url, spec.name, None, None, 304)
             return
         try:
             if role == "feed":
@@ -163,7 +166,7 @@ class NewsSpider(scrapy.Spider):
         # otherwise hide the entries we did not get to.
         if not exhausted:
             self.fetch_state.save(
-                response.url,
+                listing_url,
                 spec.name,
                 _header(response, "ETag"),
                 _header(response, "Last-Modified"),

@@ -193,3 +193,14 @@ def test_header_charset() -> None:
     assert header_charset('text/html; charset="KOI8-R"') == "KOI8-R"
     assert header_charset("text/html") is None
     assert header_charset(None) is None
+
+
+def test_validators_saved_under_the_configured_url_after_a_redirect() -> None:
+    feed = SourceSpec("f", f"{BASE}/rss.xml", "feed")
+    spider, _, state = make_spider(feed)
+    (req,) = start_requests(spider)
+    moved = req.replace(
+        url="https://news.test/feeds/rss.xml", meta={**req.meta, "redirect_urls": [req.url]}
+    )
+    list(spider.parse_listing(respond(moved, rss(), ETag='"v2"')))
+    assert state.validators == {f"{BASE}/rss.xml": ('"v2"', None)}

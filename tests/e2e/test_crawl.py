@@ -97,6 +97,32 @@ def newsmon(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def newsmon_tty(config: Path, *args: str) -> tuple[int, str]:
+    """Run newsmon with stdout on a pseudo-terminal, as a person at a shell would."""
+    master, slave = os.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "NEWSMON_DATABASE_URL"}
+    with open(os.devnull, "wb") as devnull:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "scheduler.cli", "--config", str(config), *args],
+            stdout=slave,
+            stderr=devnull,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
+    os.close(slave)
+    chunks: list[bytes] = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    return proc.wait(timeout=240), b"".join(chunks).decode("utf-8", "replace")
+
+
 def article_paths(requests: list[RequestRecord]) -> list[str]:
     return [r.path for r in requests if r.path.startswith(ARTICLE_PREFIXES)]
 
@@ -188,8 +214,16 @@ def test_crawl_recrawl_publish_more(site: TimedSite, tmp_path: Path, model_dir: 
     new_urls = site.publish_more()
     assert new_urls
     site.clear_requests()
-    third = newsmon(cfg, "crawl")
-    assert third.returncode == 0, third.stderr[-3000:]
+    code, screen = newsmon_tty(cfg, "crawl")
+    assert code == 0, screen[-3000:]
+    # Interactive: a progress line per article, then the summary table.
+    assert "crawling 7 sources" in screen
+    assert sum(" new, " in line for line in screen.splitlines()) >= 1
+    lines = screen.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["source", "fetched"])
+    assert lines[header].split()[:4] == ["source", "fetched", "new", "relevant"]
+    total = next(line.split() for line in lines[header:] if line.startswith("total "))
+    assert int(total[2]) == len([u for u in new_urls if "/private/" not in u])
     new_paths = {u.removeprefix(site.base_url) for u in new_urls}
     fetched3 = {p.split("?", 1)[0] for p in article_paths(site.requests)}
     assert fetched3 == {p for p in new_paths if not p.startswith("/private/")}
