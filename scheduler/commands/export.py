@@ -88,6 +88,20 @@ def _open_output(path: str | None) -> Iterator[TextIO]:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    try:
+        count = _export(args, ctx)
+    except BrokenPipeError:
+        # `newsmon export | head`: the reader has what it wanted. Point stdout at /dev/null so
+        # the interpreter's final flush does not report the pipe again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    if args.output:
+        print(f"exported {count} article(s) to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _export(args: argparse.Namespace, ctx: Context) -> int:
     count = 0
     with ctx.sessions() as session, _open_output(args.output) as out:
         rows = (
@@ -104,6 +118,4 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             for row in rows:
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
                 count += 1
-    if args.output:
-        print(f"exported {count} article(s) to {args.output}", file=sys.stderr)
-    return 0
+    return count

@@ -7,6 +7,8 @@ import datetime as dt
 import io
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -216,3 +218,43 @@ def test_empty_archive_exports_nothing(config: str, capsys: pytest.CaptureFixtur
     assert main(["--config", config, "export", "--format", "csv"]) == 0
     out = capsys.readouterr().out
     assert list(csv.reader(io.StringIO(out))) == [list(EXPORT_FIELDS)]
+
+
+@pytest.mark.slow  # starts the real CLI in a subprocess
+def test_export_into_a_closed_pipe_ends_quietly(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`newsmon export | head -1` must not end with a BrokenPipeError traceback."""
+    monkeypatch.delenv("NEWSMON_DATABASE_URL", raising=False)
+    path = tmp_path / "newsmon.toml"
+    path.write_text(f'[storage]\nurl = "{sqlite_url}"\n', encoding="utf-8")
+    assert main(["--config", str(path), "init"]) == 0
+    engine = make_engine(sqlite_url)
+    try:
+        with session_scope(make_session_factory(engine, write=True)) as s:
+            for i in range(300):  # far more than a pipe buffer holds
+                insert_article(
+                    s,
+                    _record(
+                        f"https://x.example/{i}",
+                        source="x",
+                        hours=i,
+                        relevant=True,
+                        text="word " * 400,
+                    ),
+                )
+    finally:
+        engine.dispose()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scheduler.cli", "--config", str(path), "export"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    first = json.loads(proc.stdout.readline())
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=60) == 0
+    assert first["url"] == "https://x.example/0"
+    assert "Traceback" not in err and "BrokenPipe" not in err
