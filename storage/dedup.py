@@ -4,8 +4,9 @@ Signatures are datasketch MinHashes over hashed word shingles, stored per articl
 ``articles.minhash`` (``num_perm`` little-endian uint32). :meth:`DedupIndex.load` rebuilds the
 index from the database, so detection works across runs. The LSH banding is done with numpy
 over the whole signature matrix at once (one sort per band) instead of datasketch's
-per-key dict inserts: loading tens of thousands of stored signatures then costs milliseconds,
-not seconds. datasketch still picks the band layout (b, r) for the threshold.
+per-key dict inserts: for 20,000 stored signatures that is about 0.1 s instead of about 2.7 s
+(measured with tests/storage/bench_dedup.py and a datasketch MinHashLSH insertion session).
+datasketch still computes the signatures and picks the band layout (b, r) for the threshold.
 
 A duplicate points at its cluster's original (the first article of the story), which is the
 cluster id: originals get ``cluster_id`` = their own id when stored.
