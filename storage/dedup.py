@@ -143,10 +143,8 @@ class DedupIndex:
         self._bands, self._rows = _band_layout(near_threshold, num_perm)
         self._template = MinHash(num_perm=num_perm, seed=_SEED, scheme=_SCHEME)
         # Fixed odd multipliers fold the r values of a band into one 64-bit key.
-        rng = np.random.default_rng(0x6E6577736D6F6E)
-        self._mix: U64Array = rng.integers(1, 2**63, size=self._rows, dtype=np.uint64) | np.uint64(
-            1
-        )
+        mix = np.random.default_rng(0x6E6577736D6F6E).integers(1, 2**63, size=self._rows)
+        self._mix: U64Array = mix.astype(np.uint64) | np.uint64(1)
         self._word_memo: dict[str, int] = {}
         self._by_url: dict[str, int] = {}
         self._by_hash: dict[str, int] = {}
@@ -154,12 +152,16 @@ class DedupIndex:
         self._clusters: I64Array = np.empty(0, dtype=np.int64)
         self._order: I64Array = np.empty((self._bands, 0), dtype=np.int64)
         self._sorted: U64Array = np.empty((self._bands, 0), dtype=np.uint64)
-        self._pending_sigs: list[SigArray] = []
-        self._pending_clusters: list[int] = []
+        # Articles added during a run wait in fixed-size buffers (scanned linearly, cheap at
+        # this size) until they are merged into the sorted arrays.
+        self._pending, self._capacity = 0, _MERGE_EVERY
+        self._pending_sigs: SigArray = np.empty((self._capacity, num_perm), dtype=np.uint32)
+        self._pending_keys: U64Array = np.empty((self._bands, self._capacity), dtype=np.uint64)
+        self._pending_clusters: I64Array = np.empty(self._capacity, dtype=np.int64)
 
     def __len__(self) -> int:
         """Number of signatures in the near-duplicate index."""
-        return int(self._sigs.shape[0]) + len(self._pending_sigs)
+        return int(self._sigs.shape[0]) + self._pending
 
     @classmethod
     def load(
@@ -222,19 +224,14 @@ class DedupIndex:
         self._sorted = np.take_along_axis(keys, order, axis=1)
 
     def _merge_pending(self) -> None:
-        if not self._pending_sigs:
-            return
-        sigs = np.vstack([self._sigs, np.stack(self._pending_sigs)])
-        clusters = np.concatenate(
-            [self._clusters, np.asarray(self._pending_clusters, dtype=np.int64)]
-        )
-        self._pending_sigs, self._pending_clusters = [], []
+        m = self._pending
+        sigs = np.vstack([self._sigs, self._pending_sigs[:m]])
+        clusters = np.concatenate([self._clusters, self._pending_clusters[:m]])
+        self._pending = 0
         self._rebuild(sigs, clusters)
 
     def _candidates(self, sig: SigArray) -> tuple[SigArray, I64Array]:
         """Signatures and clusters sharing at least one band with ``sig``."""
-        if len(self._pending_sigs) >= _MERGE_EVERY:
-            self._merge_pending()
         q = self._band_keys(sig.reshape(1, -1))[:, 0]
         parts: list[I64Array] = []
         for band in range(self._bands):
@@ -244,13 +241,12 @@ class DedupIndex:
                 parts.append(self._order[band, lo:hi])
         rows = np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
         sigs, clusters = self._sigs[rows], self._clusters[rows]
-        if self._pending_sigs:
-            pend = np.stack(self._pending_sigs)
-            hit = (self._band_keys(pend) == q[:, None]).any(axis=0)
+        m = self._pending
+        if m:
+            hit = (self._pending_keys[:, :m] == q[:, None]).any(axis=0)
             if hit.any():
-                sigs = np.vstack([sigs, pend[hit]])
-                pend_clusters = np.asarray(self._pending_clusters, dtype=np.int64)
-                clusters = np.concatenate([clusters, pend_clusters[hit]])
+                sigs = np.vstack([sigs, self._pending_sigs[:m][hit]])
+                clusters = np.concatenate([clusters, self._pending_clusters[:m][hit]])
         return sigs, clusters
 
     # -- the interface ---------------------------------------------------------------------
@@ -293,5 +289,10 @@ class DedupIndex:
             self._by_hash.setdefault(decision.text_hash, cluster_id)
             sig = np.frombuffer(decision.minhash, dtype=SIG_DTYPE).astype(np.uint32)
             if sig.shape[0] == self.num_perm:
-                self._pending_sigs.append(sig)
-                self._pending_clusters.append(cluster_id)
+                if self._pending == self._capacity:
+                    self._merge_pending()
+                m = self._pending
+                self._pending_sigs[m] = sig
+                self._pending_keys[:, m] = self._band_keys(sig.reshape(1, -1))[:, 0]
+                self._pending_clusters[m] = cluster_id
+                self._pending = m + 1
