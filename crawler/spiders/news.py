@@ -64,6 +64,10 @@ def _header(response: Response, name: str) -> str | None:
     return value.decode("latin-1") if value else None
 
 
+def _newest_first(entry: Discovered) -> float:
+    return -entry.published_at.timestamp() if entry.published_at else 0.0
+
+
 class NewsSpider(scrapy.Spider):
     """Crawls ``sources``; ``known_urls`` are normalized URLs already stored."""
 
@@ -149,7 +153,9 @@ class NewsSpider(scrapy.Spider):
                 children: list[Discovered] = []
             else:
                 page = parse_sitemap(response.body, response.url, self.options.max_page_bytes)
-                entries, children = page.entries, page.sitemaps
+                # Sitemaps often list oldest first; the budget should go to the newest.
+                entries = sorted(page.entries, key=_newest_first)
+                children = page.sitemaps
         except DiscoveryError as exc:
             self._error(spec.name, f"{response.url}: {exc}")
             return

@@ -204,3 +204,19 @@ def test_validators_saved_under_the_configured_url_after_a_redirect() -> None:
     )
     list(spider.parse_listing(respond(moved, rss(), ETag='"v2"')))
     assert state.validators == {f"{BASE}/rss.xml": ('"v2"', None)}
+
+
+def test_sitemap_budget_goes_to_the_newest_entries() -> None:
+    sm = SourceSpec("s", f"{BASE}/sitemap.xml", "sitemap", max_articles=2)
+    spider, _, _ = make_spider(sm, max_age=0)
+    (req,) = start_requests(spider)
+    urls = "".join(
+        f"<url><loc>{BASE}/a/story-number-{d}.html</loc><lastmod>2026-03-0{d}</lastmod></url>"
+        for d in (1, 2, 3, 4)
+    )
+    body = f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+    out = list(spider.parse_listing(respond(req, body.encode())))
+    assert [r.url for r in out] == [
+        f"{BASE}/a/story-number-4.html",
+        f"{BASE}/a/story-number-3.html",
+    ]
