@@ -11,7 +11,19 @@ connection = config.attributes.get("connection")
 if connection is None:  # pragma: no cover - only via storage.migrate
     raise RuntimeError("run migrations through storage.migrate.upgrade(engine)")
 
+# Tables that live in the same database but are not ours (APScheduler's job store):
+# autogenerate must not propose dropping them.
+FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
+
+
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    return not (type_ == "table" and name in FOREIGN_TABLES)
+
+
 context.configure(
+    include_object=include_object,
     connection=connection,
     target_metadata=Base.metadata,
     render_as_batch=connection.dialect.name == "sqlite",
