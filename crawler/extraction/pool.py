@@ -14,12 +14,15 @@ the pool ``max_attempts`` times fails its own future with ``BrokenProcessPool``.
 
 from __future__ import annotations
 
+import functools
 import logging
 import multiprocessing
 import os
+import queue
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from multiprocessing.context import BaseContext
 
 from crawler.extraction.result import Extracted
@@ -42,11 +45,23 @@ def _extract(body: bytes, url: str, http_encoding: str | None) -> Extracted | No
     return extract_article(body, url, http_encoding)
 
 
+@dataclass
+class _Job:
+    outer: Future[Extracted | None]
+    body: bytes
+    url: str
+    http_encoding: str | None
+    attempt: int = 1
+
+
 class ExtractionPool:
     """A self-healing process pool for extract_article.
 
     ``workers=0`` means one per CPU. ``max_tasks_per_child`` (None = never) recycles workers to
-    bound memory growth. ``submit`` returns a Future resolving to ``Extracted | None``.
+    bound memory growth. ``submit`` returns a Future resolving to ``Extracted | None``; it never
+    blocks: pages go through a queue to a dispatcher thread, because the executor starts its
+    worker processes inside ``submit`` (seconds, while the forkserver warms up), and that must
+    not stall the Twisted reactor that calls it.
     """
 
     def __init__(
@@ -60,13 +75,18 @@ class ExtractionPool:
         if "forkserver" in multiprocessing.get_all_start_methods():
             self._context = multiprocessing.get_context("forkserver")
             # Takes effect if the forkserver is not running yet (it starts with the first
-            # worker, on the first submit, so an idle crawl never pays for it).
+            # worker, on the first page, so a crawl with nothing to extract never pays for it).
             self._context.set_forkserver_preload([_PRELOAD])
         else:
             self._context = multiprocessing.get_context("spawn")
         self._lock = threading.Lock()
         self._closed = False
         self._executor = self._new_executor()
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._dispatcher = threading.Thread(
+            target=self._dispatch, name="extraction-dispatch", daemon=True
+        )
+        self._dispatcher.start()
 
     def _new_executor(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
@@ -79,46 +99,47 @@ class ExtractionPool:
     def submit(self, body: bytes, url: str, http_encoding: str | None) -> Future[Extracted | None]:
         """Queue one page; the future gets extract_article's result (never its exceptions)."""
         outer: Future[Extracted | None] = Future()
-        self._run(outer, body, url, http_encoding, attempt=1)
+        if self._closed:
+            outer.set_exception(RuntimeError("ExtractionPool is shut down"))
+        else:
+            self._queue.put(_Job(outer, body, url, http_encoding))
         return outer
 
-    def _run(
-        self,
-        outer: Future[Extracted | None],
-        body: bytes,
-        url: str,
-        http_encoding: str | None,
-        attempt: int,
-    ) -> None:
+    def _dispatch(self) -> None:
+        while (job := self._queue.get()) is not None:
+            self._submit_now(job)
+
+    def _submit_now(self, job: _Job) -> None:
         with self._lock:
-            if self._closed:
-                outer.set_exception(RuntimeError("ExtractionPool is shut down"))
-                return
             executor = self._executor
-            try:
-                inner = executor.submit(_extract, body, url, http_encoding)
-            except BrokenProcessPool:
-                inner = None
-        if inner is None:
+        try:
+            inner = executor.submit(_extract, job.body, job.url, job.http_encoding)
+        except (BrokenProcessPool, RuntimeError):
+            # Broken, or already replaced and shut down by a restart: use the current one.
             self._restart(executor)
-            self._run(outer, body, url, http_encoding, attempt)
-            return
-
-        def done(fut: Future[Extracted | None]) -> None:
-            if outer.done():  # cancelled by the caller
-                return
-            # A future cancelled by the shutdown of a broken executor counts as broken too.
-            exc = BrokenProcessPool("cancelled") if fut.cancelled() else fut.exception()
-            if exc is None:
-                outer.set_result(fut.result())
-            elif isinstance(exc, BrokenProcessPool) and attempt < self.max_attempts:
-                logger.warning("extraction worker died (page %s); restarting the pool", url)
-                self._restart(executor)
-                self._run(outer, body, url, http_encoding, attempt + 1)
+            if self._closed:
+                job.outer.set_exception(RuntimeError("ExtractionPool is shut down"))
             else:
-                outer.set_exception(exc)
+                self._submit_now(job)
+            return
+        inner.add_done_callback(functools.partial(self._done, job, executor))
 
-        inner.add_done_callback(done)
+    def _done(
+        self, job: _Job, executor: ProcessPoolExecutor, fut: Future[Extracted | None]
+    ) -> None:
+        if job.outer.done():  # cancelled by the caller
+            return
+        # A future cancelled by the shutdown of a broken executor counts as broken too.
+        exc = BrokenProcessPool("cancelled") if fut.cancelled() else fut.exception()
+        if exc is None:
+            job.outer.set_result(fut.result())
+        elif isinstance(exc, BrokenProcessPool) and job.attempt < self.max_attempts:
+            logger.warning("extraction worker died (page %s); restarting the pool", job.url)
+            self._restart(executor)
+            job.attempt += 1
+            self._queue.put(job)
+        else:
+            job.outer.set_exception(exc)
 
     def _restart(self, broken: ProcessPoolExecutor) -> None:
         """Replace ``broken`` with a fresh executor, once, however many callers notice it."""
@@ -133,9 +154,25 @@ class ExtractionPool:
     def shutdown(self) -> None:
         """Stop the workers; waits for pages already submitted."""
         with self._lock:
+            if self._closed:
+                return
             self._closed = True
+        self._queue.put(None)
+        self._dispatcher.join()
+        with self._lock:
             executor = self._executor
         executor.shutdown(wait=True)
+        self._fail_leftovers()
+
+    def _fail_leftovers(self) -> None:
+        """Pages queued for a retry while shutting down get an error rather than no answer."""
+        while True:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if job is not None and not job.outer.done():
+                job.outer.set_exception(RuntimeError("ExtractionPool is shut down"))
 
     def __enter__(self) -> ExtractionPool:
         return self

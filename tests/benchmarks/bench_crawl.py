@@ -1,0 +1,229 @@
+"""Benchmark (issue 2, part b): a full ``newsmon crawl`` of a local site serving the corpus.
+
+    python tests/benchmarks/bench_crawl.py [--corpus DIR] [--workers N] [--keep DIR]
+
+In one run it measures the bound (extraction alone on all cores, as bench_extraction.py does),
+then crawls a local site serving every corpus page through a sitemap (fetch, extract, score,
+dedup, store) by running the ``newsmon`` CLI as a subprocess, then crawls again with nothing new.
+Printed next to their targets: crawl pages/s and its ratio to the bound (>= 0.8), the recrawl
+time as a share of the first crawl (< 5%), and peak memory of the crawl with all its processes
+(< 500 MB; RSS summed over the process tree, and PSS, which counts shared pages once).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[2]
+NEWSMON = str(Path(sys.executable).parent / "newsmon")  # the console script, as users run it
+sys.path.insert(0, str(PROJECT))
+
+from tests.benchmarks.bench_extraction import DEFAULT_CORPUS, all_cores_bound  # noqa: E402
+from tests.corpus.corpus_site import CorpusSite  # noqa: E402
+
+CONFIG = """\
+[storage]
+url = "sqlite:///{db}"
+
+[crawl]
+user_agent = "newsmon-benchmark/0.1 (+mailto:bench@example.org)"
+obey_robots = true
+concurrent_requests = 32
+concurrent_per_domain = 32
+download_delay = 0
+autothrottle = false
+timeout = 60
+retries = 1
+max_article_age_days = 0
+extract_workers = {workers}
+allow_private_addresses = true
+
+[relevance]
+seeds_dir = "{seeds}"
+model_dir = "{model}"
+
+[[sources]]
+name = "corpus"
+url = "{sitemap}"
+kind = "sitemap"
+max_articles = 100000
+"""
+
+
+class TreeMemory:
+    """Polls /proc for the peak memory of a process and all its descendants."""
+
+    def __init__(self, root_pid: int, interval: float = 0.05) -> None:
+        self.root_pid = root_pid
+        self.interval = interval
+        self.peak_rss = 0
+        self.peak_pss = 0
+        self.peak_procs = 0
+        self.per_process: dict[str, int] = {}  # "pid name" -> peak RSS
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _tree(self) -> list[int]:
+        children: dict[int, list[int]] = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry))
+        tree, todo = [], [self.root_pid]
+        while todo:
+            pid = todo.pop()
+            tree.append(pid)
+            todo.extend(children.get(pid, []))
+        return tree
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            rss = pss = 0
+            pids = self._tree()
+            for pid in pids:
+                try:
+                    text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+                except OSError:
+                    continue
+                rss += _kb(text, "Rss")
+                pss += _kb(text, "Pss")
+                key = f"{pid} {_name(pid)}"
+                self.per_process[key] = max(self.per_process.get(key, 0), _kb(text, "Rss"))
+            self.peak_rss = max(self.peak_rss, rss)
+            self.peak_pss = max(self.peak_pss, pss)
+            self.peak_procs = max(self.peak_procs, len(pids))
+            self._stop.wait(self.interval)
+
+
+def _name(pid: int) -> str:
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "?"
+    words = [w.decode(errors="replace") for w in cmd if w]
+    if "-c" in words:  # multiprocessing children: python -c 'from multiprocessing.X import main'
+        return words[words.index("-c") + 1][:60]
+    return " ".join(words[1:4])[:60]
+
+
+def _kb(smaps: str, field: str) -> int:
+    match = re.search(rf"^{field}:\s+(\d+) kB", smaps, re.MULTILINE)
+    return int(match.group(1)) * 1024 if match else 0
+
+
+@dataclass
+class CrawlRun:
+    seconds: float
+    peak_rss: int
+    peak_pss: int
+    procs: int
+    output: str
+    served: int
+    per_process: dict[str, int]
+
+
+def run_crawl(config: Path, site: CorpusSite) -> CrawlRun:
+    served_before = len([p for p in site.requests() if p.startswith("/pages/")])
+    cmd = [NEWSMON, "--config", str(config), "crawl"]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=PROJECT)
+    with TreeMemory(proc.pid) as mem:
+        out, _ = proc.communicate()
+    seconds = time.perf_counter() - start
+    text = out.decode("utf-8", "replace")
+    if proc.returncode != 0:
+        print(text[-3000:], file=sys.stderr)
+        raise SystemExit(f"newsmon crawl exited {proc.returncode}")
+    served = len([p for p in site.requests() if p.startswith("/pages/")]) - served_before
+    return CrawlRun(
+        seconds, mem.peak_rss, mem.peak_pss, mem.peak_procs, text, served, mem.per_process
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--workers", type=int, default=0, help="extraction workers, 0 = per CPU")
+    parser.add_argument("--keep", type=Path, help="keep the database and config in this folder")
+    args = parser.parse_args(argv)
+    if not (args.corpus / "manifest.tsv").exists():
+        print(f"corpus not found at {args.corpus}", file=sys.stderr)
+        return 2
+
+    bound = all_cores_bound(args.corpus, args.workers)
+    print(f"bound: extraction alone, all cores: {bound.rate:.1f} pages/s ({bound.seconds:.1f} s)")
+
+    work = args.keep or Path(tempfile.mkdtemp(prefix="newsmon-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    with CorpusSite(args.corpus) as site:
+        config = work / "newsmon.toml"
+        config.write_text(
+            CONFIG.format(
+                db=work / "newsmon.db",
+                workers=args.workers,
+                seeds=PROJECT / "seeds",
+                model=work / "model",
+                sitemap=site.sitemap_url,
+            )
+        )
+        # Create the database and train the relevance model before timing: neither is
+        # part of a crawl.
+        subprocess.run(
+            [NEWSMON, "--config", str(config), "init"],
+            check=True,
+            capture_output=True,
+            cwd=PROJECT,
+        )
+        from crawler.relevance import load_model
+
+        load_model(work / "model", PROJECT / "seeds", 0.5)
+
+        first = run_crawl(config, site)
+        again = run_crawl(config, site)
+
+    pages = len(site.page_ids)
+    rate = first.served / first.seconds
+    print(first.output.strip().splitlines()[-1] if first.output.strip() else "(no output)")
+    print(
+        f"crawl:    {pages} pages on the site, {first.served} fetched in {first.seconds:.1f} s "
+        f"= {rate:.1f} pages/s; ratio to bound {rate / bound.rate:.2f} (target >= 0.80)"
+    )
+    print(
+        f"recrawl:  {again.served} pages fetched in {again.seconds:.2f} s = "
+        f"{100 * again.seconds / first.seconds:.1f}% of the first crawl (target < 5%)"
+    )
+    mb = 1024 * 1024
+    print(
+        f"memory:   peak {first.peak_rss / mb:.0f} MB RSS summed over {first.procs} processes, "
+        f"{first.peak_pss / mb:.0f} MB PSS (target < 500 MB)"
+    )
+    for name, peak in sorted(first.per_process.items(), key=lambda kv: -kv[1]):
+        print(f"          {peak / mb:6.0f} MB peak RSS  {name}")
+    print(f"work folder: {work}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
