@@ -40,6 +40,10 @@ class ExtractPipeline:
     def open_spider(self, spider: Spider) -> None:
         if self.pool is None:
             self.pool = ExtractionPool(self.workers)
+            # Workers start on first use; start them now, while robots.txt and the listings
+            # download, rather than when the first article arrives.
+            for _ in range(self.pool.workers):
+                self.pool.submit(b"", "http://localhost/", None)
 
     def close_spider(self, spider: Spider) -> None:
         if self._owns_pool and self.pool is not None:
