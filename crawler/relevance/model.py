@@ -19,23 +19,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crawler.relevance.lexicon import LexiconHits, analyse
+from crawler.relevance.lexicon import Lexicon, LexiconHits, analyse
 from crawler.relevance.score import Score
 from crawler.relevance.text import stems
 
-FORMAT = 2
+FORMAT = 3
 # The title is a sentence that says what the article is about: its concepts count extra.
 TITLE_WEIGHT = 0.3
+# A war report is not the topic: the share of war/sanctions/diplomacy sentences counts against.
+DISTRACTOR_WEIGHT = 2.0
 # The prior combination: a logistic curve over the lexicon score centred on PRIOR_CENTRE, so
 # that the default threshold 0.5 is the best cut on the evaluation corpus (see the README).
 PRIOR_SLOPE = 2.0
-PRIOR_CENTRE = 2.75
+PRIOR_CENTRE = 2.3
 COMBO_FEATURES = ("lex", "text")
 
 
 def lexicon_score(hits: LexiconHits) -> float:
-    """The lexicon's evidence for the topic: concept density plus the title's concepts."""
-    return hits.density + TITLE_WEIGHT * hits.title
+    """The lexicon's evidence for the topic: concept density plus the title's concepts, less
+    the share of the text that is about war, sanctions or diplomacy."""
+    return hits.density + TITLE_WEIGHT * hits.title - DISTRACTOR_WEIGHT * hits.distractor_share
 
 
 def prior_combo() -> tuple[dict[str, float], float]:
@@ -71,6 +74,7 @@ class RelevanceModel:
     combo_coef: dict[str, float]
     combo_intercept: float
     seeds: dict[str, dict[str, float]]
+    lexicon: Lexicon
     meta: dict[str, Any] = field(default_factory=dict)
 
     def text_logit(self, vec: dict[str, float]) -> float:
@@ -82,7 +86,7 @@ class RelevanceModel:
     ) -> tuple[dict[str, float], dict[str, float], LexiconHits]:
         """(combination features, TF-IDF vector, lexicon hits) of one document."""
         vec = tfidf_vector(stems(f"{title or ''}\n{text}"), self.idf)
-        hits = analyse(title, text)
+        hits = analyse(self.lexicon, title, text)
         feats = {"lex": lexicon_score(hits), "text": self.text_logit(vec)}
         return feats, vec, hits
 
@@ -155,6 +159,7 @@ class RelevanceModel:
             "combo_coef": self.combo_coef,
             "combo_intercept": self.combo_intercept,
             "seeds": self.seeds,
+            "lexicon": self.lexicon.data,
             "meta": self.meta,
         }
 
@@ -171,6 +176,7 @@ class RelevanceModel:
             seeds={
                 str(k): {str(t): float(w) for t, w in v.items()} for k, v in data["seeds"].items()
             },
+            lexicon=Lexicon.from_data(data["lexicon"]),
             meta=dict(data.get("meta") or {}),
         )
 

@@ -22,7 +22,7 @@ from sklearn.feature_extraction import DictVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
-from crawler.relevance.lexicon import analyse
+from crawler.relevance.lexicon import Lexicon, analyse, bundled_lexicon
 from crawler.relevance.model import (
     COMBO_FEATURES,
     RelevanceModel,
@@ -106,10 +106,12 @@ def train(
     *,
     threshold: float,
     params: TrainParams | None = None,
+    lexicon: Lexicon | None = None,
     now: dt.datetime | None = None,
 ) -> RelevanceModel:
     """Fit the text model and the combination on ``docs`` (which must hold both classes)."""
     params = params or TrainParams()
+    lexicon = lexicon or bundled_lexicon()
     # Only seeds are cut: a label's whole text is what the combination must judge.
     expanded = [
         piece
@@ -142,7 +144,10 @@ def train(
 
     labelled = [i for i, d in enumerate(expanded) if d.origin == "label"]
     rows = np.array(
-        [[lexicon_score(analyse(expanded[i].title, expanded[i].text)), oof[i]] for i in labelled]
+        [
+            [lexicon_score(analyse(lexicon, expanded[i].title, expanded[i].text)), oof[i]]
+            for i in labelled
+        ]
     ).reshape(-1, len(COMBO_FEATURES))
     combo_coef, combo_intercept = fit_combination(rows, y[labelled], params.prior_strength)
 
@@ -164,7 +169,7 @@ def train(
         "background": sum(1 for d in docs if d.origin == "background"),
         "params": params.__dict__,
     }
-    payload = {"text": text_coef, "combo": combo_coef, "meta": meta}
+    payload = {"text": text_coef, "combo": combo_coef, "meta": meta, "lexicon": lexicon.data}
     return RelevanceModel(
         version=_version(payload, now),
         threshold=threshold,
@@ -174,6 +179,7 @@ def train(
         combo_coef=combo_coef,
         combo_intercept=combo_intercept,
         seeds=seeds,
+        lexicon=lexicon,
         meta=meta,
     )
 
