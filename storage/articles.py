@@ -71,13 +71,20 @@ def insert_article(session: Session, rec: ArticleRecord) -> tuple[int, bool]:
         )
         cluster_id = original_cluster if original_cluster is not None else rec.duplicate_of
 
+    table = Article.__table__
     stmt = (
-        upsert_insert(session, Article.__table__)
+        upsert_insert(session, table)
         .values(**_article_values(rec, cluster_id))
         .on_conflict_do_nothing(index_elements=["url"])
-        .returning(Article.__table__.c.id)
     )
-    new_id: int | None = session.execute(stmt).scalar_one_or_none()
+    new_id: int | None
+    if session.get_bind().dialect.insert_returning:
+        new_id = session.execute(stmt.returning(table.c.id)).scalar_one_or_none()
+    else:
+        # SQLite before 3.35 (e.g. Debian 11) has ON CONFLICT but no RETURNING; its
+        # rowcount says whether the row went in and lastrowid gives the id.
+        result = session.connection().execute(stmt)
+        new_id = result.inserted_primary_key[0] if result.rowcount else None
     if new_id is None:
         existing: int = session.execute(
             select(Article.id).where(Article.url == rec.url)

@@ -159,3 +159,20 @@ def test_iter_articles_streams_in_id_order_with_filters(
         assert [a.url for a in both] == [
             f"https://news.example/{i}" for i in range(n - 10, n) if i % 3 == 0
         ]
+
+
+def test_idempotent_insert_without_returning_support(
+    sessions: sessionmaker[Session], make_record: RecordFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite before 3.35 (Debian 11's) has ON CONFLICT but no RETURNING.
+    dialect = sessions.kw["bind"].dialect
+    if dialect.name != "sqlite":
+        pytest.skip("only SQLite lacks RETURNING in some versions")
+    monkeypatch.setattr(dialect, "insert_returning", False)
+    rec = make_record("https://news.example/old-sqlite")
+    with session_scope(sessions) as s:
+        first_id, inserted = insert_article(s, rec)
+        assert inserted
+        assert insert_article(s, rec) == (first_id, False)
+        assert s.get_one(Article, first_id).cluster_id == first_id
+    assert _count(sessions) == 1
