@@ -12,12 +12,14 @@ with ``_`` are helpers, not commands) and exposes
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib
 import logging
 import os
 import pkgutil
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from scheduler.context import Context
 from storage.exceptions import NewsmonError
@@ -25,10 +27,53 @@ from storage.exceptions import NewsmonError
 logger = logging.getLogger("newsmon")
 
 
-def build_parser() -> argparse.ArgumentParser:
+GLOBAL_OPTIONS_WITH_VALUE = ("--config", "--database-url")
+
+
+def command_names() -> list[str]:
+    """Every module in scheduler/commands is a command; adding one needs no edit here."""
+    from scheduler import commands
+
+    return sorted(
+        info.name
+        for info in pkgutil.iter_modules(commands.__path__)
+        if not info.name.startswith("_")
+    )
+
+
+def _summary(name: str) -> str:
+    """A command's one-line help, read from its module docstring without importing it.
+
+    Importing every command would import scikit-learn, Scrapy and more on every start.
+    """
+    from scheduler import commands
+
+    path = Path(commands.__path__[0]) / f"{name}.py"
+    doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+    first = doc.strip().split("\n\n")[0].replace("\n", " ")
+    summary = first.split(":", 1)[1] if "``:" in first else first
+    return summary.strip().rstrip(".").replace("``", "")
+
+
+def _chosen_command(argv: Sequence[str], names: list[str]) -> str | None:
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in GLOBAL_OPTIONS_WITH_VALUE:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg if arg in names else None
+    return None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser. Only the ``only`` command's module is imported and registered in full;
+    the others are listed (for ``--help``) from their docstrings."""
     parser = argparse.ArgumentParser(
         prog="newsmon",
         description="Scheduled news monitoring: crawl, score, deduplicate, store, digest.",
+        epilog="Run `newsmon COMMAND --help` for a command's options.",
     )
     parser.add_argument(
         "--config",
@@ -44,14 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    from scheduler import commands
-
-    # Every module in scheduler/commands is a command; adding one needs no edit here.
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"scheduler.commands.{info.name}")
-        module.register(sub)
+    for name in command_names():
+        if name == only:
+            importlib.import_module(f"scheduler.commands.{name}").register(sub)
+        else:
+            sub.add_parser(name, help=_summary(name))
     return parser
 
 
@@ -77,7 +119,8 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(only=_chosen_command(argv, command_names()))
     args = parser.parse_args(argv)
     _setup_logging(args.verbose, args.quiet)
     ctx = Context(

@@ -1,4 +1,4 @@
-"""``newsmon export --format jsonl|csv [--since DATE] [--relevant-only] [--output FILE]``.
+"""``newsmon export``: write the stored articles as JSONL or CSV, one per line or row.
 
 Streams stored articles (never the whole archive in memory) as JSON lines or CSV with the
 stable fields of :data:`storage.export.EXPORT_FIELDS`. Dates are ISO-8601 UTC. A file given
