@@ -14,12 +14,14 @@ the pool ``max_attempts`` times fails its own future with ``BrokenProcessPool``.
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import logging
 import multiprocessing
 import os
 import queue
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -42,7 +44,31 @@ def _extract(body: bytes, url: str, http_encoding: str | None) -> Extracted | No
     # Imported here, in the worker, so the crawl process never loads trafilatura itself.
     from crawler.extraction.extract import extract_article
 
-    return extract_article(body, url, http_encoding)
+    try:
+        return extract_article(body, url, http_encoding)
+    finally:
+        _release_memory()
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        return None
+    return trim
+
+
+def _release_memory() -> None:
+    """Give the heap freed by a page's parse trees back to the system.
+
+    glibc keeps freed memory in its arenas, so without this each worker's RSS settles at the
+    high-water mark of the largest page it has seen (about 150 MB instead of 120 MB on the
+    corpus); the trim costs about a millisecond a page.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 @dataclass

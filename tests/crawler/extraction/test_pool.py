@@ -25,6 +25,16 @@ def pool() -> Iterator[ExtractionPool]:
         yield p
 
 
+def test_first_submit_does_not_wait_for_workers_to_start() -> None:
+    # Starting the workers takes seconds; the crawl's reactor thread must not wait for it.
+    body = (Path(__file__).parent / "pages" / "english_article.html").read_bytes()
+    with ExtractionPool(workers=1) as p:
+        start = time.perf_counter()
+        future = p.submit(body, URL, None)
+        assert time.perf_counter() - start < 0.2
+        assert future.result(timeout=120) == extract_article(body, URL)
+
+
 def test_pool_results_equal_in_process_results(pool: ExtractionPool) -> None:
     bodies = [p.read_bytes() for p in PAGES]
     futures = [pool.submit(body, URL, None) for body in bodies]
@@ -53,13 +63,3 @@ def test_submit_after_shutdown_fails_the_future() -> None:
     p.shutdown()
     with pytest.raises(RuntimeError):
         p.submit(b"<html></html>", URL, None).result(timeout=10)
-
-
-def test_first_submit_does_not_wait_for_workers_to_start() -> None:
-    # Starting the workers takes seconds; the crawl's reactor thread must not wait for it.
-    body = (Path(__file__).parent / "pages" / "english_article.html").read_bytes()
-    with ExtractionPool(workers=1) as p:
-        start = time.perf_counter()
-        future = p.submit(body, URL, None)
-        assert time.perf_counter() - start < 0.2
-        assert future.result(timeout=120) == extract_article(body, URL)
