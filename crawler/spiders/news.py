@@ -264,8 +264,10 @@ class NewsSpider(scrapy.Spider):
         elif isinstance(exc, AlreadyStored):
             return
         elif isinstance(exc, IgnoreRequest):
-            # Forbidden by robots.txt, or a redirect to a URL already stored: not an error.
-            reason = st.SKIPPED_ROBOTS if "robots" in str(exc).lower() else "skipped/ignored"
-            self.counter.inc(reason, source)
+            robots = "robots" in str(exc).lower()
+            self.counter.inc(st.SKIPPED_ROBOTS if robots else "skipped/ignored", source)
+            if robots and request.meta.get("newsmon_depth") == 0:
+                # The configured URL itself is off limits: the source cannot work at all.
+                self._error(source, f"robots.txt forbids {request.url}")
         else:
             self._error(source, f"{type(exc).__name__}: {exc} ({request.url})")

@@ -220,3 +220,21 @@ def test_sitemap_budget_goes_to_the_newest_entries() -> None:
         f"{BASE}/a/story-number-4.html",
         f"{BASE}/a/story-number-3.html",
     ]
+
+
+def test_robots_forbidding_the_source_url_fails_the_source() -> None:
+    from scrapy.exceptions import IgnoreRequest
+
+    feed = SourceSpec("f", f"{BASE}/private/rss.xml", "feed")
+    spider, stats, _ = make_spider(feed)
+    (req,) = start_requests(spider)
+    failure = Failure(IgnoreRequest("Forbidden by robots.txt"))
+    failure.request = req  # type: ignore[attr-defined]
+    spider.on_error(failure)
+    article = Request(f"{BASE}/private/a.html", meta={"newsmon_source": "f"})
+    failure2 = Failure(IgnoreRequest("Forbidden by robots.txt"))
+    failure2.request = article  # type: ignore[attr-defined]
+    spider.on_error(failure2)
+    counts = st.source_counts(stats.values, "f")
+    assert counts.failed and counts.errors == 1
+    assert stats.values["newsmon/source/f/skipped/robots"] == 2

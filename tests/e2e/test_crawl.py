@@ -160,11 +160,15 @@ def test_crawl_recrawl_publish_more(site: TimedSite, tmp_path: Path, model_dir: 
     assert len(fetched) == len(set(fetched)), sorted(fetched)
     assert not [p for p in paths if "utm_" in p]
 
-    # Crawl-delay honoured: requests (after robots.txt) are spaced at least the delay apart.
+    # Crawl-delay honoured: requests (after robots.txt) are spaced the delay apart. Arrival
+    # times jitter on a busy machine, so single gaps get some slack and runs of five
+    # requests must span four delays (unthrottled, they would arrive in bursts).
     stamps = [t for t, p in site.times if p != "/robots.txt"]
     gaps = [b - a for a, b in itertools.pairwise(stamps)]
     assert len(gaps) > 20
-    assert min(gaps) >= CRAWL_DELAY * 0.85, sorted(gaps)[:5]
+    assert min(gaps) >= CRAWL_DELAY * 0.5, sorted(gaps)[:5]
+    spans = [stamps[i + 4] - stamps[i] for i in range(len(stamps) - 4)]
+    assert min(spans) >= 4 * CRAWL_DELAY * 0.9, sorted(spans)[:3]
 
     export = newsmon(cfg, "export", "--format", "jsonl")
     assert export.returncode == 0, export.stderr
