@@ -33,6 +33,15 @@ from storage.exceptions import ModelError
 # A sentence's best concept counts fully, further concepts in the same sentence a little.
 EXTRA_CONCEPT = 0.3
 SCOPES = ("near", "russia", "leader")
+# A "near" concept needs an anchor within WINDOW sentences...
+WINDOW = 1
+# ...unless the article is about Russia (DOC_ANCHORS sentences name its leaders, or the title
+# names Russia): then the strong concepts (weight >= DOC_MIN_WEIGHT: coup, mutiny, purge,
+# succession, ...) count anywhere in it, at DOC_FACTOR. "The purge widened" needs no "Kremlin"
+# in the same breath; a passing "regime" or "protest" far from any anchor still does not count.
+DOC_ANCHORS = 3
+DOC_FACTOR = 0.5
+DOC_MIN_WEIGHT = 2.5
 
 
 def _rx(alternatives: list[str]) -> re.Pattern[str]:
@@ -127,15 +136,11 @@ class LexiconHits:
 
 
 def _sentence_score(
-    lexicon: Lexicon, s: str, leader: bool, near: bool, country: bool, hits: LexiconHits
+    lexicon: Lexicon, s: str, scopes: frozenset[str], hits: LexiconHits, min_weight: float = 0.0
 ) -> float:
     found: list[float] = []
     for c in lexicon.concepts:
-        if (
-            (c.scope == "leader" and not leader)
-            or (c.scope == "russia" and not (leader or country))
-            or (c.scope == "near" and not near)
-        ):
+        if c.scope not in scopes or c.weight < min_weight:
             continue
         phrases = c.pattern.findall(s)
         if not phrases or (c.requires is not None and not c.requires.search(s)):
@@ -163,9 +168,23 @@ def analyse(lexicon: Lexicon, title: str | None, text: str) -> LexiconHits:
     hits.leader = sum(leader)
     hits.country = sum(country)
     hits.distractor = sum(1 for s in sents if lexicon.distractors.search(s))
+    about_russia = hits.leader >= DOC_ANCHORS or bool(head and (leader[0] or country[0]))
+    anchored = [a or b for a, b in zip(leader, country, strict=True)]
     for i, s in enumerate(sents):
-        near = any(leader[max(0, i - 1) : i + 2]) or any(country[max(0, i - 1) : i + 2])
-        score = _sentence_score(lexicon, s, leader[i], near, country[i], hits)
+        near = any(anchored[max(0, i - WINDOW) : i + WINDOW + 1])
+        factor, min_weight = 1.0, 0.0
+        if leader[i]:
+            scopes = frozenset(("near", "russia", "leader"))
+        elif country[i] or (near and about_russia):
+            scopes = frozenset(("near", "russia"))
+        elif near:
+            scopes = frozenset(("near",))
+        elif about_russia:
+            scopes = frozenset(("near",))
+            factor, min_weight = DOC_FACTOR, DOC_MIN_WEIGHT
+        else:
+            continue
+        score = factor * _sentence_score(lexicon, s, scopes, hits, min_weight)
         hits.total += score
         if head and i == 0:
             hits.title = score
