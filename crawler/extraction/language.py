@@ -19,7 +19,8 @@ _DECLARED_XPATHS = (
     "//meta[@property='og:locale']/@content",
     "//meta[translate(@name,'LANGUE','langue')='language']/@content",
 )
-_LANG_CODE = re.compile(r"^([a-zA-Z]{2,3})(?:[-_].*)?$")
+# Two-letter codes only: three-letter values in the wild are mostly junk such as "utf-8".
+_LANG_CODE = re.compile(r"^([a-zA-Z]{2})(?:[-_].*)?$")
 
 
 def _stop(words: str) -> frozenset[str]:
@@ -37,7 +38,8 @@ _STOPWORDS: dict[str, frozenset[str]] = {
     "pl": _stop("i w na z się nie do to że jest o jak po co ale przez dla"),
     "cs": _stop("a se na je že v to s z do jako o by ale pro jsou které"),
     "sv": _stop("och att det som en är på av för med till den har inte om"),
-    "da": _stop("og at det som en er på af for med til den har ikke om"),
+    "da": _stop("og at det som en er på af for med til den har ikke om blev efter"),
+    "no": _stop("og å det som en er på av for med til den har ikke om ble etter"),
     "fi": _stop("ja on ei se että oli kun mutta ovat tai kuin myös jo"),
     "hu": _stop("a az és hogy nem is egy meg van de már csak mint volt"),
     "tr": _stop("ve bir bu da de için ile olarak çok daha gibi en ama"),
@@ -61,7 +63,7 @@ _SAMPLE_CHARS = 5_000
 
 
 def declared_language(tree: HtmlElement) -> str | None:
-    """The ISO 639 code the page declares for itself (``<html lang>``, meta tags), if any."""
+    """The ISO 639-1 code the page declares for itself (``<html lang>``, meta tags), if any."""
     for xpath in _DECLARED_XPATHS:
         for value in tree.xpath(xpath):
             match = _LANG_CODE.match(str(value).strip())
