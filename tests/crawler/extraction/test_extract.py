@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 
 import pytest
@@ -117,6 +118,24 @@ def test_page_without_article_gives_none() -> None:
 def test_garbage_never_raises(body: bytes) -> None:
     result = extract_article(body, "https://news.example.test/garbage")
     assert result is None or isinstance(result, Extracted)
+
+
+@pytest.mark.parametrize("chunk", [b"<script>", b"<script", b"<style>x", b"<svg "])
+def test_pathological_markup_is_handled_quickly(chunk: bytes) -> None:
+    body = b"<html><body>" + chunk * (MAX_BODY_BYTES // len(chunk))
+    start = time.perf_counter()
+    extract_article(body, "https://news.example.test/pathological")
+    assert time.perf_counter() - start < 8
+
+
+def test_script_text_never_reaches_the_article() -> None:
+    body = page("english_article.html").replace(
+        b"<p>The outgoing", b"<script>var tracking = 'pixel-ping';</script><p>The outgoing"
+    )
+    ex = extract_article(body, "https://news.example.test/a")
+    assert ex is not None
+    assert "The outgoing governors had all served" in ex.text
+    assert "pixel-ping" not in ex.text
 
 
 def test_huge_page_is_cut_at_the_cap_and_still_extracted() -> None:
