@@ -26,10 +26,12 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing.context import BaseContext
+from typing import Any, TypeVar
 
 from crawler.extraction.result import Extracted
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 _PRELOAD = "crawler.extraction.preload"
 
 
@@ -73,10 +75,10 @@ def _release_memory() -> None:
 
 @dataclass
 class _Job:
-    outer: Future[Extracted | None]
-    body: bytes
-    url: str
-    http_encoding: str | None
+    outer: Future[Any]
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    label: str  # for log lines: the page URL
     attempt: int = 1
 
 
@@ -124,11 +126,23 @@ class ExtractionPool:
 
     def submit(self, body: bytes, url: str, http_encoding: str | None) -> Future[Extracted | None]:
         """Queue one page; the future gets extract_article's result (never its exceptions)."""
-        outer: Future[Extracted | None] = Future()
+        return self._enqueue(_extract, (body, url, http_encoding), url)
+
+    def submit_call(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        """Run any other picklable, CPU-bound ``fn(*args)`` on the same self-healing workers.
+
+        For work that would otherwise hold the reactor thread (hashing or scoring a page's
+        text); ``fn`` must be importable by name (a module-level function). Its exceptions
+        reach the future.
+        """
+        return self._enqueue(fn, args, getattr(fn, "__qualname__", "call"))
+
+    def _enqueue(self, fn: Callable[..., T], args: tuple[Any, ...], label: str) -> Future[T]:
+        outer: Future[T] = Future()
         if self._closed:
             outer.set_exception(RuntimeError("ExtractionPool is shut down"))
         else:
-            self._queue.put(_Job(outer, body, url, http_encoding))
+            self._queue.put(_Job(outer, fn, args, label))
         return outer
 
     def _dispatch(self) -> None:
@@ -139,7 +153,7 @@ class ExtractionPool:
         with self._lock:
             executor = self._executor
         try:
-            inner = executor.submit(_extract, job.body, job.url, job.http_encoding)
+            inner = executor.submit(job.fn, *job.args)
         except (BrokenProcessPool, RuntimeError):
             # Broken, or already replaced and shut down by a restart: use the current one.
             self._restart(executor)
@@ -150,9 +164,7 @@ class ExtractionPool:
             return
         inner.add_done_callback(functools.partial(self._done, job, executor))
 
-    def _done(
-        self, job: _Job, executor: ProcessPoolExecutor, fut: Future[Extracted | None]
-    ) -> None:
+    def _done(self, job: _Job, executor: ProcessPoolExecutor, fut: Future[Any]) -> None:
         if job.outer.done():  # cancelled by the caller
             return
         # A future cancelled by the shutdown of a broken executor counts as broken too.
@@ -160,7 +172,7 @@ class ExtractionPool:
         if exc is None:
             job.outer.set_result(fut.result())
         elif isinstance(exc, BrokenProcessPool) and job.attempt < self.max_attempts:
-            logger.warning("extraction worker died (page %s); restarting the pool", job.url)
+            logger.warning("extraction worker died (%s); restarting the pool", job.label)
             self._restart(executor)
             job.attempt += 1
             self._queue.put(job)

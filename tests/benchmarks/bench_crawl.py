@@ -69,6 +69,7 @@ class TreeMemory:
         self.peak_pss = 0
         self.peak_procs = 0
         self.per_process: dict[str, int] = {}  # "pid name" -> peak RSS
+        self.cpu: dict[str, float] = {}  # "pid name" -> CPU seconds (last sample)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
 
@@ -111,6 +112,7 @@ class TreeMemory:
                 pss += _kb(text, "Pss")
                 key = f"{pid} {_name(pid)}"
                 self.per_process[key] = max(self.per_process.get(key, 0), _kb(text, "Rss"))
+                self.cpu[key] = max(self.cpu.get(key, 0.0), _cpu_seconds(pid))
             self.peak_rss = max(self.peak_rss, rss)
             self.peak_pss = max(self.peak_pss, pss)
             self.peak_procs = max(self.peak_procs, len(pids))
@@ -128,6 +130,14 @@ def _name(pid: int) -> str:
     return " ".join(words[1:4])[:60]
 
 
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
 def _kb(smaps: str, field: str) -> int:
     match = re.search(rf"^{field}:\s+(\d+) kB", smaps, re.MULTILINE)
     return int(match.group(1)) * 1024 if match else 0
@@ -142,6 +152,7 @@ class CrawlRun:
     output: str
     served: int
     per_process: dict[str, int]
+    cpu: dict[str, float]
 
 
 def run_crawl(config: Path, site: CorpusSite) -> CrawlRun:
@@ -158,8 +169,13 @@ def run_crawl(config: Path, site: CorpusSite) -> CrawlRun:
         raise SystemExit(f"newsmon crawl exited {proc.returncode}")
     served = len([p for p in site.requests() if p.startswith("/pages/")]) - served_before
     return CrawlRun(
-        seconds, mem.peak_rss, mem.peak_pss, mem.peak_procs, text, served, mem.per_process
+        seconds, mem.peak_rss, mem.peak_pss, mem.peak_procs, text, served, mem.per_process, mem.cpu
     )
+
+
+def _root_key(run: CrawlRun) -> str:
+    """The crawl process itself: the first process seen (the tree's root)."""
+    return next(iter(run.cpu), "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -220,7 +236,15 @@ def main(argv: list[str] | None = None) -> int:
         f"{first.peak_pss / mb:.0f} MB PSS (target < 500 MB)"
     )
     for name, peak in sorted(first.per_process.items(), key=lambda kv: -kv[1]):
-        print(f"          {peak / mb:6.0f} MB peak RSS  {name}")
+        cpu = first.cpu.get(name, 0.0)
+        print(f"          {peak / mb:6.0f} MB peak RSS  {cpu:6.1f} s CPU  {name}")
+    # Where the time goes: on few cores, every CPU second the crawl process spends (fetching,
+    # scoring, dedup, storing, all on the reactor thread) is taken from extraction.
+    print(
+        f"cpu:      crawl process {first.cpu.get(_root_key(first), 0.0):.1f} s, "
+        f"all processes {sum(first.cpu.values()):.1f} s, over {first.seconds:.1f} s wall "
+        f"x {os.cpu_count()} CPUs"
+    )
     print(f"work folder: {work}")
     return 0
 

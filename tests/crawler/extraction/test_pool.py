@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -63,3 +64,13 @@ def test_submit_after_shutdown_fails_the_future() -> None:
     p.shutdown()
     with pytest.raises(RuntimeError):
         p.submit(b"<html></html>", URL, None).result(timeout=10)
+
+
+def test_submit_call_runs_other_work_on_the_workers(pool: ExtractionPool) -> None:
+    text = "Five regional governors were dismissed on Friday. " * 50
+    assert pool.submit_call(zlib.crc32, text.encode()).result(timeout=120) == zlib.crc32(
+        text.encode()
+    )
+    assert pool.submit_call(os.getpid).result(timeout=120) != os.getpid()
+    with pytest.raises(ZeroDivisionError):
+        pool.submit_call(divmod, 1, 0).result(timeout=120)
