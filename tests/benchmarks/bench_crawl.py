@@ -110,7 +110,10 @@ class TreeMemory:
                     continue
                 rss += _kb(text, "Rss")
                 pss += _kb(text, "Pss")
-                key = f"{pid} {_name(pid)}"
+                name = _name(pid)
+                if name == "?":  # exited between the listing and now
+                    continue
+                key = f"{pid} {name}"
                 self.per_process[key] = max(self.per_process.get(key, 0), _kb(text, "Rss"))
                 self.cpu[key] = max(self.cpu.get(key, 0.0), _cpu_seconds(pid))
             self.peak_rss = max(self.peak_rss, rss)
