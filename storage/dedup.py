@@ -63,10 +63,11 @@ _WORD_MEMO_LIMIT = 50_000  # about 10 MB
 def word_hashes(words: list[str], memo: dict[str, int] | None = None) -> U64Array:
     """Stable 64-bit hashes (blake2b) of ``words``, each distinct word hashed once."""
     memo = {} if memo is None else memo
-    missing = [w for w in set(words) if w not in memo]
+    distinct = set(words)
+    if len(memo) + len(distinct) > _WORD_MEMO_LIMIT:
+        memo.clear()  # before computing what is missing, so no needed word is dropped
+    missing = [w for w in distinct if w not in memo]
     if missing:
-        if len(memo) + len(missing) > _WORD_MEMO_LIMIT:
-            memo.clear()
         digests = b"".join(
             hashlib.blake2b(w.encode("utf-8"), digest_size=8).digest() for w in missing
         )

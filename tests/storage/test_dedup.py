@@ -187,3 +187,14 @@ def test_near_duplicates_near_the_threshold_are_rarely_missed() -> None:
     assert sum(f == n + 1 for n, f in enumerate(found)) >= 38
     unrelated = [index.check(f"https://c.example/{n}", prose(5000 + n)).kind for n in range(40)]
     assert unrelated == [None] * 40
+
+
+def test_word_memo_overflow_keeps_every_needed_word(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page whose vocabulary overflows the memo used to raise KeyError (and was lost)."""
+
+    monkeypatch.setattr(dedup_mod, "_WORD_MEMO_LIMIT", 10)
+    memo = {f"old{i}": i for i in range(8)}
+    words = ["old1", "new1", "new2", "new3", "old1"]
+    hashes = dedup_mod.word_hashes(words, memo)
+    assert len(hashes) == 5 and hashes[0] == hashes[4]
+    assert list(hashes) == list(dedup_mod.word_hashes(words))  # same as without a memo
