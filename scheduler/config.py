@@ -8,11 +8,16 @@ Every error names the file and the key, and says what was expected.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import email.utils
 import ipaddress
+import math
 import os
+import re
 import tomllib
 import types
 import typing
+import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, get_args, get_origin
@@ -271,19 +276,102 @@ def _build_sources(raw: Any, path: str, *, allow_private: bool) -> tuple[SourceS
     return tuple(out)
 
 
+# (section, key, lowest, highest): numeric settings and their allowed closed range.
+_RANGES: tuple[tuple[str, str, float, float], ...] = (
+    ("crawl", "concurrent_requests", 1, 1000),
+    ("crawl", "concurrent_per_domain", 1, 100),
+    ("crawl", "download_delay", 0, 3600),
+    ("crawl", "timeout", 0.1, 3600),
+    ("crawl", "retries", 0, 20),
+    ("crawl", "max_page_bytes", 1024, 2**31),
+    ("crawl", "max_article_age_days", 0, 36500),
+    ("crawl", "extract_workers", 0, 256),
+    ("relevance", "threshold", 0, 1),
+    ("dedup", "near_threshold", 0.05, 1),
+    ("dedup", "num_perm", 16, 1024),
+    ("dedup", "shingle_words", 1, 20),
+    ("smtp", "port", 1, 65535),
+    ("smtp", "timeout", 0.1, 3600),
+    ("digest", "max_stories", 1, 10000),
+    ("schedule", "crawl_interval_minutes", 1, 7 * 24 * 60),
+    ("schedule", "crawl_timeout_minutes", 1, 24 * 60),
+    ("schedule", "misfire_grace_seconds", 1, 7 * 24 * 3600),
+    ("schedule", "retention_days", 1, 36500),
+)
+# Values that end up in HTTP or mail headers must not smuggle in extra header lines.
+_HEADER_VALUES = (
+    ("crawl", "user_agent"),
+    ("digest", "sender"),
+    ("digest", "subject_prefix"),
+    ("digest", "list_unsubscribe"),
+)
+_TIMES = (("digest", "send_time"), ("schedule", "housekeeping_time"))
+
+
+def _is_address(value: str) -> bool:
+    _name, addr = email.utils.parseaddr(value)
+    return bool(addr) and addr.count("@") == 1 and "," not in value and " " not in addr
+
+
 def _validate(cfg: Config, path: str) -> None:
-    if not 0.0 <= cfg.relevance.threshold <= 1.0:
-        raise ConfigError("expected a number from 0 to 1", path=path, key="relevance.threshold")
-    if not 0.0 < cfg.dedup.near_threshold <= 1.0:
-        raise ConfigError("expected a number in (0, 1]", path=path, key="dedup.near_threshold")
+    for section, key, low, high in _RANGES:
+        value = getattr(getattr(cfg, section), key)
+        if not (math.isfinite(value) and low <= value <= high):
+            raise ConfigError(
+                f"expected a number from {low:g} to {high:g}, got {value!r}",
+                path=path,
+                key=f"{section}.{key}",
+            )
+    for section, key in _HEADER_VALUES:
+        value = getattr(getattr(cfg, section), key)
+        if value is not None and any(ord(c) < 32 or ord(c) == 127 for c in value):
+            raise ConfigError(
+                "must be one line without control characters", path=path, key=f"{section}.{key}"
+            )
+    for section, key in _TIMES:
+        value = getattr(getattr(cfg, section), key)
+        try:
+            dt.time.fromisoformat(value)
+        except ValueError:
+            raise ConfigError(
+                f"expected a time HH:MM, got {value!r}", path=path, key=f"{section}.{key}"
+            ) from None
+    try:
+        zoneinfo.ZoneInfo(cfg.digest.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"unknown time zone {cfg.digest.timezone!r} (use an IANA name like 'Europe/Moscow')",
+            path=path,
+            key="digest.timezone",
+        ) from None
+    if not _is_address(cfg.digest.sender):
+        raise ConfigError(
+            f"not an email address: {cfg.digest.sender!r}", path=path, key="digest.sender"
+        )
+    for rcpt in cfg.digest.recipients:
+        if not _is_address(rcpt):
+            raise ConfigError(
+                f"not one email address: {rcpt!r} (list each recipient separately)",
+                path=path,
+                key="digest.recipients",
+            )
     if cfg.smtp.security not in ("none", "starttls", "tls"):
         raise ConfigError(
             f"expected 'none', 'starttls' or 'tls', got {cfg.smtp.security!r}",
             path=path,
             key="smtp.security",
         )
-    if cfg.crawl.timeout <= 0 or cfg.crawl.max_page_bytes <= 0:
-        raise ConfigError("timeout and max_page_bytes must be positive", path=path, key="crawl")
+    for i, src in enumerate(cfg.sources):
+        for field_name in ("allow", "deny"):
+            for pattern in getattr(src, field_name):
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise ConfigError(
+                        f"not a valid regular expression {pattern!r}: {exc}",
+                        path=path,
+                        key=f"sources[{i}].{field_name}",
+                    ) from None
 
 
 def parse_config(text: str, path: Path | None) -> Config:
