@@ -24,6 +24,7 @@ from typing import Any, TypeVar, get_args, get_origin
 from urllib.parse import urlsplit
 
 from crawler.spec import SOURCE_KINDS, CrawlOptions, SourceSpec
+from scheduler.paths import project_seeds_dir
 from storage.exceptions import ConfigError
 
 CONFIG_ENV = "NEWSMON_CONFIG"
@@ -117,6 +118,12 @@ class Config:
         """Resolve a path from the config relative to the config file's folder."""
         p = Path(value).expanduser()
         return p if p.is_absolute() else self.base_dir / p
+
+    @property
+    def seeds_path(self) -> Path:
+        """``[relevance].seeds_dir``, or the checkout's ``seeds/`` when that folder is missing."""
+        path = self.resolve(self.relevance.seeds_dir)
+        return path if path.is_dir() else project_seeds_dir()
 
     @property
     def database_url(self) -> str:

@@ -37,7 +37,7 @@ def build_crawl_job(
         options=cfg.crawl,
         database_url=cfg.database_url,
         model_dir=str(cfg.resolve(cfg.relevance.model_dir)),
-        seeds_dir=str(cfg.resolve(cfg.relevance.seeds_dir)),
+        seeds_dir=str(cfg.seeds_path),
         threshold=cfg.relevance.threshold,
         near_threshold=cfg.dedup.near_threshold,
         num_perm=cfg.dedup.num_perm,

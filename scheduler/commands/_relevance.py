@@ -6,13 +6,11 @@ from pathlib import Path
 
 from crawler.relevance import ModelStore, RelevanceModel, load_model
 from scheduler.context import Context
-from scheduler.paths import project_seeds_dir
 
 
 def seeds_dir(ctx: Context) -> Path:
     """``[relevance].seeds_dir``, or the checkout's ``seeds/`` when that folder is missing."""
-    path = ctx.config.resolve(ctx.config.relevance.seeds_dir)
-    return path if path.is_dir() else project_seeds_dir()
+    return ctx.config.seeds_path
 
 
 def model_dir(ctx: Context) -> Path:

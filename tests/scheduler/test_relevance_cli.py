@@ -42,10 +42,6 @@ ARTICLES = {
     ),
 }
 
-# Importing trafilatura warns about urllib3's optional SOCKS support; pytest runs with
-# filterwarnings=error. (pyproject should ignore urllib3.exceptions.DependencyWarning.)
-pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.DependencyWarning")
-
 
 @pytest.fixture
 def cfg(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:

@@ -14,10 +14,6 @@ from scheduler.paths import project_seeds_dir
 GOLDEN = Path(__file__).parent / "golden"
 SEED_NAMES = {p.name for p in project_seeds_dir().glob("*.txt")}
 
-# Importing trafilatura warns about urllib3's optional SOCKS support; pytest runs with
-# filterwarnings=error. (pyproject should ignore urllib3.exceptions.DependencyWarning.)
-pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.DependencyWarning")
-
 
 def _read(name: str) -> tuple[str | None, str]:
     path = GOLDEN / name

@@ -13,8 +13,6 @@ from crawler.relevance import RelevanceModel
 from crawler.relevance.corpus import read_corpus
 from crawler.relevance.evaluation import false_positive_rate, metrics_at
 
-pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.DependencyWarning")
-
 
 @pytest.mark.corpus
 @pytest.mark.slow
