@@ -60,16 +60,69 @@ def newsmon(config: Path, *args: str, timeout: float = 300) -> subprocess.Comple
     )
 
 
-def spawn(config: Path, *args: str) -> subprocess.Popen[str]:
-    """Start ``newsmon --config CONFIG ARGS...`` without waiting."""
+def spawn(config: Path, *args: str, log: Path | None = None) -> subprocess.Popen[str]:
+    """Start ``newsmon --config CONFIG ARGS...`` without waiting.
+
+    With ``log``, output goes to that file instead of pipes: a process that is killed may
+    leave children holding the pipes open, and reading them to the end would never finish.
+    """
+    cmd = [sys.executable, "-m", "scheduler.cli", "--config", str(config), *args]
+    if log is not None:
+        with log.open("a") as out:
+            return subprocess.Popen(
+                cmd,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                text=True,
+                cwd=config.parent,
+                env=_env(),
+            )
     return subprocess.Popen(
-        [sys.executable, "-m", "scheduler.cli", "--config", str(config), *args],
+        cmd,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         cwd=config.parent,
         env=_env(),
     )
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (children, grandchildren, ...), as seen right now."""
+    out, todo = [], [pid]
+    while todo:
+        kids = _children(todo.pop())
+        out.extend(kids)
+        todo.extend(kids)
+    return out
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """Live processes whose command line contains ``text`` (e.g. a test's temp folder).
+
+    Helpers of a killed crawl are re-parented to init, so ancestry cannot find them; their
+    command line (multiprocessing puts the working folder in it) still can.
+    """
+    out = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = Path(f"/proc/{entry.name}/cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if text.encode() in cmdline and alive(int(entry.name)):
+            out.append(int(entry.name))
+    return out
+
+
+def alive(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
 
 
 def _env() -> dict[str, str]:
