@@ -13,7 +13,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,17 +113,27 @@ def _article_requests(site: NewsSite) -> int:
     return sum(1 for r in site.requests if r.path.startswith(("/articles/", "/ru/", "/synd")))
 
 
-def _wait_for_kill_moment(rng: random.Random, site: NewsSite, proc: subprocess.Popen[str]) -> None:
-    """Sleep until a random moment: during start-up, or after a few article fetches."""
-    if rng.random() < 0.3:
+def _wait_for_kill_moment(
+    rng: random.Random, site: NewsSite, proc: subprocess.Popen[str], db_url: str
+) -> None:
+    """Sleep until a random moment: during start-up, after a few article fetches (mostly
+    before the first extraction is back), or right after a few more articles were stored."""
+    mode = rng.random()
+    if mode < 0.2:
         time.sleep(rng.uniform(0.5, STARTUP_S))
         return
-    target = _article_requests(site) + rng.randint(1, 6)
+
+    def fetched() -> int:
+        return _article_requests(site)
+
+    def stored() -> int:
+        return len(harness.read_db(db_url).articles)
+
+    progress: Callable[[], int] = fetched if mode < 0.5 else stored
+    target = progress() + (rng.randint(1, 10) if mode < 0.5 else rng.randint(1, 8))
     limit = time.monotonic() + 60
-    while _article_requests(site) < target and proc.poll() is None:
-        if time.monotonic() > limit:
-            return
-        time.sleep(0.02)
+    while progress() < target and proc.poll() is None and time.monotonic() < limit:
+        time.sleep(0.05)
     time.sleep(rng.uniform(0, CRAWL_DELAY_S))
 
 
@@ -145,7 +155,7 @@ def _scenario(site: NewsSite, tmp: Path, orphans: list[int]) -> Outcome:
     kills = partial = lock_refusals = 0
     while time.monotonic() < deadline and kills < MAX_KILLS:
         proc = harness.spawn(cfg, "crawl", log=log)
-        _wait_for_kill_moment(rng, site, proc)
+        _wait_for_kill_moment(rng, site, proc, db_url)
         if proc.poll() is not None:  # finished before the kill: the next one starts afresh
             lock_refusals += proc.returncode == 4
             assert proc.returncode in (0, 4), log.read_text()[-3000:]
