@@ -148,6 +148,13 @@ def _children(pid: int) -> list[int]:
     return out
 
 
+def _rss(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
 def tree_rss(pid: int) -> int:
     """Resident bytes of ``pid`` and all its descendants (shared pages counted per process)."""
     total = 0
@@ -171,19 +178,21 @@ class CrawlRun:
     stderr: str
     seconds: float
     peak_rss: int
+    peak_main_rss: int = 0  # the crawl process alone: downloads and decompression happen there
 
 
 def crawl(config: Path, *args: str, timeout: float = 600) -> CrawlRun:
     """Run ``newsmon crawl`` while sampling the memory of its whole process tree."""
     start = time.monotonic()
     proc = spawn(config, "crawl", *args)
-    peak = 0
+    peak = peak_main = 0
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, peak_main
         while not done.is_set():
             peak = max(peak, tree_rss(proc.pid))
+            peak_main = max(peak_main, _rss(proc.pid))
             done.wait(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -196,7 +205,7 @@ def crawl(config: Path, *args: str, timeout: float = 600) -> CrawlRun:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    return CrawlRun(proc.returncode, out, err, time.monotonic() - start, peak)
+    return CrawlRun(proc.returncode, out, err, time.monotonic() - start, peak, peak_main)
 
 
 @dataclass

@@ -165,7 +165,8 @@ def format_table(result: MatrixResult) -> str:
     status = result.run["status"] if result.run else "(no crawl_runs row)"
     lines.append(
         f"\ncrawl: exit {c.returncode}, run status {status}, {c.seconds:.1f} s, "
-        f"peak RSS (all processes) {c.peak_rss / 2**20:.0f} MB"
+        f"peak RSS: all processes {c.peak_rss / 2**20:.0f} MB (shared pages counted per "
+        f"process), crawl process {c.peak_main_rss / 2**20:.0f} MB"
     )
     for name, gap in result.retry_gaps.items():
         shown = "no retry" if gap is None else f"{gap:.2f} s later"
