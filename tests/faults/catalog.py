@@ -9,50 +9,14 @@ checkable per fault.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from tests.faults import content as c
 from tests.faults import responses as r
+from tests.faults.catalog_docs import malformed_docs
+from tests.faults.catalog_types import HUGE_BYTES, Fault, SiteMap
 
-HUGE_BYTES = 50 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Fault:
-    """One row of the fault table.
-
-    ``entry`` is the source URL path and ``kind`` the source kind. ``counted`` says the
-    crawl must count this fault in its stats (an error, a refusal, an empty extraction)
-    and log it: a fetch that cannot succeed or a page that holds no article.
-    """
-
-    name: str
-    kind: str
-    what: str
-    counted: bool = False
-    good: tuple[c.GoodArticle, ...] = ()
-    max_articles: int = 100
-
-    @property
-    def prefix(self) -> str:
-        return f"/f/{self.name}/"
-
-    @property
-    def entry(self) -> str:
-        return self.prefix + ("sitemap.xml" if self.kind == "sitemap" else "feed.xml")
-
-
-@dataclass
-class SiteMap:
-    """What the site serves: routes by (host, path) or path, and the fault table."""
-
-    faults: list[Fault] = field(default_factory=list)
-    routes: dict[str, r.Handler] = field(default_factory=dict)
-
-    @property
-    def good(self) -> list[c.GoodArticle]:
-        return [g for f in self.faults for g in f.good]
+__all__ = ["Fault", "SiteMap", "build"]
 
 
 def build(
@@ -225,110 +189,14 @@ def build(
     site.routes[hostile.entry] = r.ok(
         doc.replace("</channel>", extra + "</channel>").encode(), "application/rss+xml"
     )
-    _malformed_docs(site, add, article, item, base, now, bomb)
+    broken = article("canonical_broken", 1)
+    add(
+        "canonical_broken",
+        "good article whose rel=canonical is 'http://[broken'",
+        extra_good=(broken,),
+    )
+    site.routes[broken.path] = r.ok(
+        broken.body.replace(b'href="{BASE}' + broken.path.encode(), b'href="http://[broken/x')
+    )
+    malformed_docs(site, add, article, item, base, now, bomb)
     return site
-
-
-def _malformed_docs(
-    site: SiteMap,
-    add: Callable[..., Fault],
-    article: Callable[..., c.GoodArticle],
-    item: Callable[..., c.FeedItem],
-    base: str,
-    now: datetime,
-    bomb: bytes,
-) -> None:
-    """Feeds and sitemaps that are broken as documents, and the decompression bombs."""
-    goods = [article("feed_unclosed", i) for i in range(2)]
-    doc = c.rss([item(g.path) for g in goods]).decode()
-    # Cut the feed inside a third, unclosed item: no </item>, </channel> or </rss>.
-    doc = doc.replace("</channel></rss>", "<item><title>Cut off<link>" + base + "/f/feed_u")
-    add(
-        "feed_unclosed",
-        "RSS cut off inside an unclosed item",
-        good=0,
-        extra_good=tuple(goods),
-        entry=r.ok(doc.encode(), "application/rss+xml"),
-    )
-    goods = [article("feed_bad_entities", i) for i in range(2)]
-    doc = c.rss([item(g.path) for g in goods]).decode()
-    doc = doc.replace("<title>Item</title>", "<title>Putin &nbsp; &bogus; R&D & co</title>")
-    add(
-        "feed_bad_entities",
-        "undefined entities and bare & in RSS",
-        good=0,
-        extra_good=tuple(goods),
-        entry=r.ok(doc.encode(), "application/rss+xml"),
-    )
-    goods = [article("sitemap_malformed", i) for i in range(2)]
-    doc = c.urlset([item(g.path) for g in goods]).decode()
-    cut = "<url><loc>" + base + "/f/sitemap_malformed/_cut&bogus;<lastmod>"
-    doc = doc.replace("</urlset>", cut)
-    add(
-        "sitemap_malformed",
-        "sitemap with a bad entity, cut off unclosed",
-        kind="sitemap",
-        good=0,
-        extra_good=tuple(goods),
-        entry=r.ok(doc.encode(), "application/xml"),
-    )
-    goods = [article("feed_20k", i) for i in range(3)]
-    big = c.rss_20k([item(g.path) for g in goods], base + "/f/feed_20k/_bulk-{n}.html", now)
-    add(
-        "feed_20k",
-        "RSS with 20,000 items (all but 3 ten years old)",
-        good=0,
-        extra_good=tuple(goods),
-        entry=r.ok(big, "application/rss+xml"),
-        max_articles=20,
-    )
-    gz = "application/gzip"
-    add(
-        "gzip_bomb_page",
-        "article page: Content-Encoding gzip, 1 GB inflated",
-        counted=True,
-        pages={"page.html": r.ok(bomb, "text/html", Content_Encoding="gzip")},
-    )
-    add(
-        "gzip_bomb_feed",
-        "the feed: Content-Encoding gzip, 1 GB inflated",
-        counted=True,
-        good=0,
-        entry=r.ok(bomb, "application/rss+xml", Content_Encoding="gzip"),
-    )
-    goods = [article("gzip_bomb_sitemap", i) for i in range(2)]
-    child = "/f/gzip_bomb_sitemap/_child.xml"
-    site.routes[child] = r.ok(c.urlset([item(g.path) for g in goods]), "application/xml")
-    site.routes["/f/gzip_bomb_sitemap/_bomb.xml.gz"] = r.ok(bomb, gz)
-    index = c.sitemap_index([base + "/f/gzip_bomb_sitemap/_bomb.xml.gz", base + child], now)
-    add(
-        "gzip_bomb_sitemap",
-        "sitemap index -> .xml.gz bomb (1 GB) and a good child",
-        kind="sitemap",
-        counted=True,
-        good=0,
-        extra_good=tuple(goods),
-        entry=r.ok(index, "application/xml"),
-    )
-    goods = [article("gzip_corrupt_sitemap", i) for i in range(2)]
-    child = "/f/gzip_corrupt_sitemap/_child.xml"
-    site.routes[child] = r.ok(c.urlset([item(g.path) for g in goods]), "application/xml")
-    corrupt = b"\x1f\x8b\x08\x00" + b"\x00" * 6 + bytes(range(7, 250))
-    site.routes["/f/gzip_corrupt_sitemap/_corrupt.xml.gz"] = r.ok(corrupt, gz)
-    index = c.sitemap_index([base + "/f/gzip_corrupt_sitemap/_corrupt.xml.gz", base + child], now)
-    add(
-        "gzip_corrupt_sitemap",
-        "sitemap index -> .xml.gz with broken deflate data, and a good child",
-        kind="sitemap",
-        counted=True,
-        good=0,
-        extra_good=tuple(goods),
-        entry=r.ok(index, "application/xml"),
-    )
-    add(
-        "feed_binary",
-        "binary noise served as the feed",
-        counted=True,
-        good=0,
-        entry=r.ok(bytes(range(256)) * 400, "application/rss+xml"),
-    )
