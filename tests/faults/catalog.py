@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from tests.faults import content as c
 from tests.faults import responses as r
 from tests.faults.catalog_docs import malformed_docs
-from tests.faults.catalog_types import HUGE_BYTES, Fault, SiteMap
+from tests.faults.catalog_types import HUGE_BYTES, RETRY_AFTER_S, Fault, SiteMap
 
 __all__ = ["Fault", "SiteMap", "build"]
 
@@ -91,20 +91,30 @@ def build(
     add("http_500", "article page always 500", counted=True, pages={"page.html": r.error(500)})
     add("feed_500", "the feed itself always 500", counted=True, good=0, entry=r.error(500))
     flaky = article("http_503_once", 9)
-    add("http_503_once", "503 + Retry-After once, then the article", extra_good=(flaky,))
+    add(
+        "http_503_once",
+        f"503 + Retry-After: {RETRY_AFTER_S} once, then the article",
+        extra_good=(flaky,),
+    )
     site.routes[flaky.path] = r.first_then(
-        r.error(503, Retry_After="1"), r.ok(flaky.body.replace(b"{BASE}", base.encode())), counter
+        r.error(503, Retry_After=str(RETRY_AFTER_S)),
+        r.ok(flaky.body.replace(b"{BASE}", base.encode())),
+        counter,
     )
     limited = article("http_429_once", 9)
-    add("http_429_once", "429 + Retry-After: 1 once, then the article", extra_good=(limited,))
+    add(
+        "http_429_once",
+        f"429 + Retry-After: {RETRY_AFTER_S} once, then the article",
+        extra_good=(limited,),
+    )
     site.routes[limited.path] = r.first_then(
-        r.error(429, Retry_After="1"),
+        r.error(429, Retry_After=wait),
         r.ok(limited.body.replace(b"{BASE}", base.encode())),
         counter,
     )
     f429 = add("feed_429_once", "the feed answers 429 + Retry-After once", good=2)
     site.routes[f429.entry] = r.first_then(
-        r.error(429, Retry_After="1"), site.routes[f429.entry], counter
+        r.error(429, Retry_After=wait), site.routes[f429.entry], counter
     )
     add(
         "drop_mid_body",

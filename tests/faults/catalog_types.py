@@ -8,6 +8,9 @@ from tests.faults import content as c
 from tests.faults import responses as r
 
 HUGE_BYTES = 50 * 1024 * 1024
+# Long enough that a crawler ignoring Retry-After cannot meet it by chance (its retries of
+# other faults take 2-4 s), short enough to keep the run quick.
+RETRY_AFTER_S = 5
 
 
 @dataclass(frozen=True)

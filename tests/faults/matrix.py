@@ -9,6 +9,7 @@ from typing import Any
 
 from tests.faults import harness
 from tests.faults.catalog import Fault
+from tests.faults.catalog_types import RETRY_AFTER_S
 from tests.faults.site import FaultSite
 
 TIMEOUT = 2.0  # the crawl's download timeout; the slow faults last three times longer
@@ -78,7 +79,7 @@ def run_matrix(workdir: Path, *, slow: float = 3 * TIMEOUT) -> MatrixResult:
 
 
 def _retry_gap(site: FaultSite, path: str) -> float | None:
-    """Seconds between the refused request (429/503 + Retry-After: 1) and its retry."""
+    """Seconds between the refused request (429/503 + Retry-After) and its retry."""
     hits = [h for h in site.hits if h.path == path]
     return hits[1].at - hits[0].at if len(hits) >= 2 else None
 
@@ -170,7 +171,7 @@ def format_table(result: MatrixResult) -> str:
     )
     for name, gap in result.retry_gaps.items():
         shown = "no retry" if gap is None else f"{gap:.2f} s later"
-        lines.append(f"  {name}: retry after 'Retry-After: 1' came {shown}")
+        lines.append(f"  {name}: retry after 'Retry-After: {RETRY_AFTER_S}' came {shown}")
     words = (
         "error",
         "exception",
