@@ -108,13 +108,13 @@ def build(
         extra_good=(limited,),
     )
     site.routes[limited.path] = r.first_then(
-        r.error(429, Retry_After=wait),
+        r.error(429, Retry_After=str(RETRY_AFTER_S)),
         r.ok(limited.body.replace(b"{BASE}", base.encode())),
         counter,
     )
     f429 = add("feed_429_once", "the feed answers 429 + Retry-After once", good=2)
     site.routes[f429.entry] = r.first_then(
-        r.error(429, Retry_After=wait), site.routes[f429.entry], counter
+        r.error(429, Retry_After=str(RETRY_AFTER_S)), site.routes[f429.entry], counter
     )
     add(
         "drop_mid_body",
