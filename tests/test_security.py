@@ -182,3 +182,36 @@ def test_loopback_spelled_as_a_number_is_refused_at_fetch_time(tmp_path: Path) -
     # Every source failed: the documented status 3, and nothing stored.
     assert run.returncode == 3, run.stderr[-2000:]
     assert not harness.read_db(f"sqlite:///{tmp_path / 'newsmon.db'}").articles
+
+
+@pytest.mark.slow
+def test_hostile_html_reaches_the_digest_only_escaped(tmp_path: Path) -> None:
+    """A crawled page with <script>, event handlers and a 100 kB attribute: the digest's HTML
+    part shows the text, escaped; no tag from the page survives."""
+    import email
+    import email.policy
+
+    from tests.faults.site import FaultSite
+
+    with FaultSite(slow=1.0) as site:
+        (fault,) = [f for f in site.faults if f.name == "hostile_html"]
+        sources = (
+            f'[[sources]]\nname = "{fault.name}"\nurl = "{site.base_url}{fault.entry}"\n'
+            'kind = "feed"\n'
+        )
+        config = harness.write_config(tmp_path, sources)
+        assert harness.newsmon(config, "init").returncode == 0
+        run = harness.crawl(config, timeout=180)
+        assert run.returncode == 0, run.stderr[-2000:]
+    dry = harness.newsmon(config, "digest", "--dry-run", "--out", "eml")
+    assert dry.returncode == 0, dry.stderr
+    (eml,) = (tmp_path / "eml").glob("*.eml")
+    msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    html_part = msg.get_body(preferencelist=("html",))
+    assert html_part is not None
+    html = html_part.get_content()
+    assert "&lt;script&gt;alert(" in html, "the hostile article is not in the digest"
+    lowered = html.lower()
+    assert "<script" not in lowered
+    assert "onerror=alert" not in lowered.replace("&lt;img src=x onerror=alert", "")
+    assert "onclick=" not in lowered and "a" * 1000 not in lowered

@@ -9,6 +9,7 @@ checkable per fault.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from tests.faults import content as c
@@ -198,6 +199,24 @@ def build(
     extra = "".join(f"<item><title>x</title><link>{u}</link></item>" for u in links)
     site.routes[hostile.entry] = r.ok(
         doc.replace("</channel>", extra + "</channel>").encode(), "application/rss+xml"
+    )
+    evil = article("hostile_html", 1)
+    script = "&lt;script&gt;alert('xss')&lt;/script&gt;"
+    evil = replace(
+        evil,
+        html=evil.html.replace("<h1>", f"<h1>{script} ", 1)
+        .replace("<title>", "<title><script>alert('title')</script> ", 1)
+        .replace(
+            "<p>",
+            f'<p data-huge="{"A" * 100_000}" onclick="alert(1)">&lt;img src=x '
+            "onerror=alert(1)&gt; <script>alert('body')</script>",
+            1,
+        ),
+    )
+    add(
+        "hostile_html",
+        "article with script tags, event handlers and a 100 kB attribute",
+        extra_good=(evil,),
     )
     broken = article("canonical_broken", 1)
     add(
