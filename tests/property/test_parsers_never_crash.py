@@ -279,3 +279,29 @@ def test_config_text_gives_a_config_or_a_config_error(text: str) -> None:
         return
     assert isinstance(cfg, Config)
     assert all(s.url.startswith(("http://", "https://")) for s in cfg.sources)
+
+
+# Regression tests for the failures the properties above found, one input each.
+
+
+def test_a_feed_with_out_of_range_character_references_still_parses() -> None:
+    body = rss(ITEMS).replace(b"<title>Title 0</title>", b"<title>&#xAAAAAAAA;</title>")
+    try:
+        entries = parse_feed(body, BASE)
+    except DiscoveryError:
+        return
+    assert {e.url for e in entries} >= {i.url for i in ITEMS[1:]}
+
+
+def test_a_sitemap_with_one_unparsable_loc_keeps_the_others() -> None:
+    body = urlset(ITEMS).replace(b"<url>", b"<url><loc>http://[broken/x</loc></url><url>", 1)
+    page = parse_sitemap(body, BASE)
+    assert {e.url for e in page.entries} == {i.url for i in ITEMS}
+
+
+def test_a_page_with_an_unparsable_canonical_link_is_still_an_article() -> None:
+    body = PAGE.replace(b'href="https://news.example.org/a/0.html"', b'href="http://[broken/x"')
+    assert b"http://[broken" in body
+    result = extract_article(body, BASE + "a/0.html")
+    assert result is not None and "Reference code" in result.text
+    assert result.canonical_url is None
