@@ -1,7 +1,8 @@
 """The item that flows through the pipelines, filled in stage by stage.
 
 spider    -> url, source, body, http_encoding, content_type, hint_* (from feed/sitemap)
-100 extract -> text, title, author, published_at, language, site_name, canonical_url
+100 extract -> text, title, author, published_at, language, site_name, canonical_url,
+               body_gz (the raw page compressed in the worker; body is emptied)
 200 score   -> relevance_score, relevant, why, model_version
 300 dedup   -> text_hash, minhash, duplicate_of, duplicate_kind, cluster_id
 400 store   -> id
@@ -27,6 +28,7 @@ class ArticleItem:
     hint_title: str | None = None
     hint_published_at: dt.datetime | None = None
     # From extraction
+    body_gz: bytes = b""
     canonical_url: str | None = None
     text: str = ""
     title: str | None = None

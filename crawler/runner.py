@@ -25,11 +25,13 @@ from crawler.settings import build_settings
 from crawler.spec import CrawlJob
 from crawler.spiders.fetch_state import FetchStateStore
 from crawler.spiders.news import NewsSpider
+from crawler.spiders.visits import VisitLog
 from crawler.urls import normalize_url
 from storage.articles import known_urls
 from storage.engine import make_engine, make_session_factory, session_scope
 from storage.records import SourceCounts
 from storage.runs import finish_run, mark_stale_runs, register_source, start_run
+from storage.visited import visited_urls
 
 logger = logging.getLogger(__name__)
 
@@ -113,8 +115,13 @@ def run_crawl(job: CrawlJob, *, progress: Progress | None = None) -> CrawlSummar
                 register_source(session, spec.name, spec.url, spec.kind)
             run_id = start_run(session, names, os.getpid())
             known = {normalize_url(u) for u in known_urls(session)}
+            visited = visited_urls(session)  # stored normalized
         logger.info(
-            "crawl run %d: %d sources, %d URLs already stored", run_id, len(names), len(known)
+            "crawl run %d: %d sources, %d URLs already stored, %d fetched before without article",
+            run_id,
+            len(names),
+            len(known),
+            len(visited),
         )
 
         # Scrapy's configure_logging() resets the "scrapy" and "twisted" logger levels; the
@@ -133,6 +140,8 @@ def run_crawl(job: CrawlJob, *, progress: Progress | None = None) -> CrawlSummar
             options=job.options,
             known_urls=known,
             fetch_state=FetchStateStore(writes),
+            visited_urls=visited,
+            visits=VisitLog(writes),
         )
         deferred.addErrback(failures.append)
         process.start()

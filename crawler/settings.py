@@ -11,6 +11,7 @@ ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 ITEM_PIPELINES = {
     "crawler.pipelines.extract.ExtractPipeline": 100,
     "crawler.pipelines.score.ScorePipeline": 200,
+    "crawler.pipelines.signature.SignaturePipeline": 250,
     "crawler.pipelines.dedup.DedupPipeline": 300,
     "crawler.pipelines.store.StorePipeline": 400,
 }
@@ -54,12 +55,19 @@ def build_settings(job: CrawlJob, run_id: int | None = None) -> dict[str, Any]:
         "DOWNLOAD_HANDLERS": {"file": None, "s3": None, "ftp": None, "data": None},
         "DOWNLOADER_MIDDLEWARES": DOWNLOADER_MIDDLEWARES,
         "ITEM_PIPELINES": ITEM_PIPELINES,
-        # Extraction is the slow stage; allow enough items in flight to keep every core busy.
+        # Outputs of one callback processed in parallel: a listing's article requests are
+        # scheduled in chunks of this size, which sets the order articles are fetched in.
         "CONCURRENT_ITEMS": 64,
+        # What bounds the items in flight across responses: Scrapy stops downloading while the
+        # responses being processed (bodies held until their item is done) exceed this many
+        # bytes (default 5 MB). Extraction compresses and drops the body, so this is enough
+        # to keep every worker busy without queueing dozens of pages in memory.
+        "SCRAPER_SLOT_MAX_ACTIVE_SIZE": 4_000_000,
         "LOG_LEVEL": "INFO",
         "STATS_DUMP": False,
         "NEWSMON_ALLOW_PRIVATE_ADDRESSES": o.allow_private_addresses,
         "NEWSMON_EXTRACT_WORKERS": o.extract_workers,
+        "NEWSMON_MAX_TASKS_PER_WORKER": 0,  # 0 = never recycle (see pipelines/extract.py)
         "NEWSMON_DATABASE_URL": job.database_url,
         "NEWSMON_MODEL_DIR": job.model_dir,
         "NEWSMON_SEEDS_DIR": job.seeds_dir,

@@ -20,6 +20,7 @@ SCHEDULED = "scheduled"  # article requests made
 FETCHED = "fetched"  # article responses received
 NOT_MODIFIED = "not_modified"  # feeds/sitemaps answering 304
 SKIPPED_KNOWN = "skipped/known"  # already stored: never requested
+SKIPPED_VISITED = "skipped/visited"  # fetched before without an article (no text, 404...)
 SKIPPED_SEEN = "skipped/seen"  # already requested in this run (e.g. a utm variant)
 SKIPPED_OLD = "skipped/old"  # older than max_article_age_days
 SKIPPED_FILTERED = "skipped/filtered"  # deny/allow patterns
@@ -36,6 +37,9 @@ IRRELEVANT = "relevance/irrelevant"
 STORED_NEW = "store/new"
 STORED_EXISTING = "store/existing"
 STORED_RELEVANT = "store/relevant"  # new articles stored as relevant (originals and copies)
+# Fetched URLs remembered as giving no article, by reason: visited/no_text, visited/not_found,
+# visited/too_large, visited/not_html (see storage.visited).
+VISITED_PREFIX = "visited/"
 ERRORS = "errors"
 LAST_ERROR = "last_error"
 

@@ -112,6 +112,41 @@ def _band_layout(threshold: float, num_perm: int) -> tuple[int, int]:
     return int(layout.b), int(layout.r)
 
 
+class Signer:
+    """Text hash and MinHash signature of a text: a pure function of the text and parameters.
+
+    Kept apart from :class:`DedupIndex` so that worker processes can sign texts (the costly
+    part of a dedup check) while the index, in the crawl process, only compares.
+    """
+
+    def __init__(self, num_perm: int = 128, shingle_words: int = 5) -> None:
+        self.num_perm = num_perm
+        self.shingle_words = shingle_words
+        self._template = MinHash(num_perm=num_perm, seed=_SEED, scheme=_SCHEME)
+        self._word_memo: dict[str, int] = {}
+
+    def signature(self, normalized: str) -> SigArray:
+        """The MinHash values of already-normalized text."""
+        mh = MinHash(
+            num_perm=self.num_perm,
+            seed=_SEED,
+            hashfunc=_identity,
+            permutations=self._template.permutations,
+            scheme=_SCHEME,
+        )
+        mh.update_batch(shingle_hashes(normalized, self.shingle_words, self._word_memo))
+        return np.asarray(mh.hashvalues, dtype=np.uint32)
+
+    def sign(self, text: str) -> tuple[str, bytes]:
+        """``(text_hash, minhash)``: the sha256 hex of the normalized text and the signature
+        as ``num_perm`` little-endian uint32 (empty for a text with no words)."""
+        normalized = normalize_text(text)
+        digest = hashlib.sha256(normalized.encode("utf-8")).hexdigest()
+        if not normalized:
+            return digest, b""
+        return digest, self.signature(normalized).astype(SIG_DTYPE).tobytes()
+
+
 @dataclass(frozen=True)
 class DedupDecision:
     """What :meth:`DedupIndex.check` found for one article.
@@ -142,11 +177,10 @@ class DedupIndex:
         self.num_perm = num_perm
         self.shingle_words = shingle_words
         self._bands, self._rows = _band_layout(near_threshold, num_perm)
-        self._template = MinHash(num_perm=num_perm, seed=_SEED, scheme=_SCHEME)
+        self._signer = Signer(num_perm, shingle_words)
         # Fixed odd multipliers fold the r values of a band into one 64-bit key.
         mix = np.random.default_rng(0x6E6577736D6F6E).integers(1, 2**63, size=self._rows)
         self._mix: U64Array = mix.astype(np.uint64) | np.uint64(1)
-        self._word_memo: dict[str, int] = {}
         self._by_url: dict[str, int] = {}
         self._by_hash: dict[str, int] = {}
         self._sigs: SigArray = np.empty((0, num_perm), dtype=np.uint32)
@@ -199,15 +233,7 @@ class DedupIndex:
 
     def signature(self, normalized: str) -> SigArray:
         """The MinHash values of already-normalized text."""
-        mh = MinHash(
-            num_perm=self.num_perm,
-            seed=_SEED,
-            hashfunc=_identity,
-            permutations=self._template.permutations,
-            scheme=_SCHEME,
-        )
-        mh.update_batch(shingle_hashes(normalized, self.shingle_words, self._word_memo))
-        return np.asarray(mh.hashvalues, dtype=np.uint32)
+        return self._signer.signature(normalized)
 
     def _band_keys(self, sigs: SigArray) -> U64Array:
         """(bands, n) 64-bit keys, one per band of each signature."""
@@ -252,16 +278,20 @@ class DedupIndex:
 
     # -- the interface ---------------------------------------------------------------------
 
-    def check(self, canonical_url: str, text: str) -> DedupDecision:
-        """Is this article a copy of a stored (or added) one? URL, then exact, then near."""
-        normalized = normalize_text(text)
-        digest = hashlib.sha256(normalized.encode("utf-8")).hexdigest()
-        if not normalized:
-            blob = b""
-            sig: SigArray | None = None
-        else:
-            sig = self.signature(normalized)
-            blob = sig.astype(SIG_DTYPE).tobytes()
+    def check(
+        self, canonical_url: str, text: str, *, signed: tuple[str, bytes] | None = None
+    ) -> DedupDecision:
+        """Is this article a copy of a stored (or added) one? URL, then exact, then near.
+
+        ``signed`` is ``Signer.sign(text)`` computed elsewhere (in a worker process, say)
+        with this index's ``num_perm`` and ``shingle_words``; without it the text is signed here.
+        """
+        digest, blob = signed if signed is not None else self._signer.sign(text)
+        sig: SigArray | None = None
+        if blob:
+            sig = np.frombuffer(blob, dtype=SIG_DTYPE).astype(np.uint32)
+            if sig.shape[0] != self.num_perm:
+                raise ValueError(f"signature has {sig.shape[0]} values, index uses {self.num_perm}")
 
         def dup(kind: str, cluster: int, similarity: float | None) -> DedupDecision:
             return DedupDecision(kind, cluster, cluster, digest, blob, similarity)

@@ -228,3 +228,21 @@ class DigestItem(Base):
     digest_id: Mapped[int] = mapped_column(ForeignKey("digests.id", ondelete="CASCADE"))
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
     cluster_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class VisitedUrl(Base):
+    """A URL fetched but not stored as an article, so later crawls do not fetch it again.
+
+    reason: ``no_text`` (no article text), ``not_found`` (404/410), ``too_large``,
+    ``not_html``. Transient failures (5xx, timeouts) are not recorded: they are retried.
+    """
+
+    __tablename__ = "visited_urls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000), unique=True)
+    source: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    reason: Mapped[str] = mapped_column(String(20))
+    status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    first_seen: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -11,7 +11,8 @@ from typing import Any
 class ArticleRecord:
     """One article ready to store: clean text, metadata, scores and dedup decision.
 
-    ``raw_body`` (the fetched bytes) is stored gzip'd in ``raw_pages`` when given.
+    ``raw_body`` (the fetched bytes) is stored gzip'd in ``raw_pages`` when given; a caller
+    that compressed it already (in a worker process) passes ``raw_body_gz`` instead.
     ``cluster_id`` may be None for an original: :func:`storage.articles.insert_article`
     then sets it to the new row's own id.
     """
@@ -39,6 +40,7 @@ class ArticleRecord:
     raw_body: bytes | None = None
     content_type: str | None = None
     encoding: str | None = None
+    raw_body_gz: bytes | None = None  # the raw body already gzip'd (wins over raw_body)
 
 
 @dataclass

@@ -87,14 +87,20 @@ class ExtractionPool:
     """A self-healing process pool for extract_article.
 
     ``workers=0`` means one per CPU. ``max_tasks_per_child`` (None = never) recycles workers to
-    bound memory growth. ``submit`` returns a Future resolving to ``Extracted | None``; it never
+    bound memory growth. ``preload``: modules the forkserver imports before forking workers.
+    ``submit`` returns a Future resolving to ``Extracted | None``; it never
     blocks: pages go through a queue to a dispatcher thread, because the executor starts its
     worker processes inside ``submit`` (seconds, while the forkserver warms up), and that must
     not stall the Twisted reactor that calls it.
     """
 
     def __init__(
-        self, workers: int = 0, *, max_attempts: int = 2, max_tasks_per_child: int | None = None
+        self,
+        workers: int = 0,
+        *,
+        max_attempts: int = 2,
+        max_tasks_per_child: int | None = None,
+        preload: tuple[str, ...] = (),
     ) -> None:
         self.workers = workers if workers > 0 else (os.cpu_count() or 1)
         self.max_attempts = max_attempts
@@ -107,7 +113,9 @@ class ExtractionPool:
             # up (about 1.5 s of CPU) while the crawl fetches robots.txt, feeds and sitemaps,
             # instead of after the first page arrives; it only forks and returns, it does not
             # wait for the warm-up.
-            self._context.set_forkserver_preload([_PRELOAD])
+            # ``preload`` names further modules the workers' tasks import (the relevance
+            # model's code, say): imported once here, shared by every worker.
+            self._context.set_forkserver_preload([_PRELOAD, *preload])
             forkserver.ensure_running()
         else:
             self._context = multiprocessing.get_context("spawn")

@@ -30,7 +30,8 @@ class DedupPipeline:
     """Checks items against a :class:`DedupIndex` of everything stored (loaded once at open).
 
     The store stage adds what it stores to the same ``index``, so copies within one run
-    are caught too.
+    are caught too. Both stages are synchronous: nothing runs between one item's check and
+    its addition, so two copies arriving together are still folded.
     """
 
     def __init__(
@@ -80,7 +81,9 @@ class DedupPipeline:
             self.open_spider(spider)
         assert self.index is not None
         canonical = canonical_for(item)
-        decision = self.index.check(canonical, item.text)
+        # Signed by stage 250 in a worker when it ran; otherwise (tests, scripts) signed here.
+        signed = (item.text_hash, item.minhash or b"") if item.text_hash is not None else None
+        decision = self.index.check(canonical, item.text, signed=signed)
         item.canonical_url = canonical
         item.text_hash = decision.text_hash
         item.minhash = decision.minhash or None

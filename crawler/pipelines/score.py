@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Self
+import asyncio
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any, Self
 
 from scrapy import Spider
 
 from crawler import stats as st
+from crawler.extraction import ExtractionPool
+from crawler.extraction.tasks import model_version, score_article
 from crawler.items import ArticleItem
-from crawler.relevance import RelevanceModel, load_model
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
+    from crawler.relevance import RelevanceModel, Score
+
 
 class ScorePipeline:
-    """Loads the model once when the spider opens (training it from the seeds if none is saved)."""
+    """Scores in the extraction workers; the model is loaded there, on the first article.
+
+    The crawl process never imports the model's code (which pulls in scikit-learn): a crawl
+    with nothing new pays nothing for it. The first article waits for one worker to load the
+    model (or train and save it, when none is saved yet) before any other is scored, so two
+    workers never train it at once. ``pool`` is the extraction stage's pool (taken from it
+    when the spider opens); ``model`` scores in this process instead (tests, scripts).
+    """
 
     def __init__(
         self,
@@ -25,35 +36,57 @@ class ScorePipeline:
         threshold: float,
         stats: st.StatsSink,
         model: RelevanceModel | None = None,
+        pool: ExtractionPool | None = None,
     ) -> None:
         self.model_dir = model_dir
         self.seeds_dir = seeds_dir
         self.threshold = threshold
         self.counter = st.Counter(stats)
         self.model = model
+        self.pool = pool
+        self._crawler: Crawler | None = None
+        self._ready: Future[str] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         s = crawler.settings
-        return cls(
+        pipe = cls(
             s.get("NEWSMON_MODEL_DIR"),
             s.get("NEWSMON_SEEDS_DIR"),
             s.getfloat("NEWSMON_THRESHOLD"),
             crawler.stats,  # type: ignore[arg-type]
         )
+        pipe._crawler = crawler
+        return pipe
 
-    def open_spider(self, spider: Spider) -> None:
-        if self.model is None:
-            self.model = load_model(Path(self.model_dir), Path(self.seeds_dir), self.threshold)
+    def _pool(self) -> ExtractionPool:
+        if self.pool is None:
+            from crawler.pipelines.extract import ExtractPipeline
 
-    def process_item(self, item: ArticleItem, spider: Spider) -> ArticleItem:
-        if self.model is None:
-            self.open_spider(spider)
-        assert self.model is not None
-        score = self.model.score(item.title, item.text, item.language)
+            extract = self._crawler.get_item_pipeline(ExtractPipeline) if self._crawler else None
+            if extract is None:
+                raise RuntimeError("ScorePipeline needs a pool or the ExtractPipeline")
+            self.pool = extract.get_pool()
+        return self.pool
+
+    async def process_item(self, item: ArticleItem, spider: Spider) -> ArticleItem:
+        if self.model is not None:
+            score: Score = self.model.score(item.title, item.text, item.language)
+            version = self.model.version
+        else:
+            pool = self._pool()
+            if self._ready is None:
+                self._ready = pool.submit_call(
+                    model_version, self.model_dir, self.seeds_dir, self.threshold
+                )
+            await asyncio.wrap_future(self._ready)
+            args: tuple[Any, ...] = (self.model_dir, self.seeds_dir, self.threshold)
+            score, version = await asyncio.wrap_future(
+                pool.submit_call(score_article, *args, item.title, item.text, item.language)
+            )
         item.relevance_score = score.score
         item.relevant = score.relevant
         item.why = score.why
-        item.model_version = self.model.version
+        item.model_version = version
         self.counter.inc(st.RELEVANT if score.relevant else st.IRRELEVANT, item.source)
         return item

@@ -46,6 +46,7 @@ def record_for(item: ArticleItem, run_id: int | None) -> ArticleRecord:
         raw_body=item.body or None,
         content_type=item.content_type,
         encoding=item.http_encoding,
+        raw_body_gz=item.body_gz or None,
     )
 
 
@@ -122,5 +123,5 @@ class StorePipeline:
                 None,
             )
             self.index.add(article_id, cluster_id, rec.canonical_url, decision)
-        item.body = b""  # the raw page is stored; do not keep it in memory
+        item.body = item.body_gz = b""  # the raw page is stored; do not keep it in memory
         return item

@@ -17,6 +17,7 @@ import scrapy
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
 from crawler import stats as st
@@ -48,6 +49,25 @@ class FetchState(Protocol):
     ) -> None: ...
 
 
+class Visits(Protocol):
+    def not_stored(self, url: str, source: str, reason: str, status: int | None) -> None: ...
+
+    def flush(self) -> None: ...
+
+
+# Answers that will be the same next time: remembered, never fetched again. Server errors
+# and timeouts are not among them: those pages are retried on the next crawl.
+GONE_STATUSES = frozenset({404, 410})
+
+
+def is_html(content_type: str | None) -> bool:
+    """Could this be an article page? (No Content-Type: let extraction decide.)"""
+    if not content_type:
+        return True
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media.startswith("text/") or "html" in media or media.endswith("xml") or not media
+
+
 def header_charset(content_type: str | None) -> str | None:
     """The ``charset`` parameter of a Content-Type header, if any."""
     if not content_type:
@@ -69,7 +89,8 @@ def _newest_first(entry: Discovered) -> float:
 
 
 class NewsSpider(scrapy.Spider):
-    """Crawls ``sources``; ``known_urls`` are normalized URLs already stored."""
+    """Crawls ``sources``; ``known_urls`` are normalized URLs already stored, ``visited_urls``
+    normalized URLs fetched before that gave no article (both are never requested)."""
 
     name = "newsmon"
 
@@ -80,12 +101,16 @@ class NewsSpider(scrapy.Spider):
         known_urls: Iterable[str],
         fetch_state: FetchState,
         now: dt.datetime | None = None,
+        visited_urls: Iterable[str] = (),
+        visits: Visits | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.sources = {s.name: s for s in sources}
         self.options = options
         self.known = set(known_urls)
+        self.visited = set(visited_urls)
+        self.visits = visits
         self.fetch_state = fetch_state
         self.now = now or dt.datetime.now(dt.UTC)
         days = options.max_article_age_days
@@ -102,8 +127,13 @@ class NewsSpider(scrapy.Spider):
         return self._counter
 
     def is_known(self, url: str) -> bool:
-        """Stored already (by normalized URL): such a URL is never requested."""
-        return normalize_url(url) in self.known
+        """Stored already, or fetched before without an article: never requested."""
+        norm = normalize_url(url)
+        return norm in self.known or norm in self.visited
+
+    def closed(self, reason: str) -> None:
+        if self.visits is not None:
+            self.visits.flush()
 
     # -- listings ------------------------------------------------------------------------
 
@@ -206,6 +236,8 @@ class NewsSpider(scrapy.Spider):
                 self.counter.inc(st.SKIPPED_FILTERED, name)
             elif norm in self.known:
                 self.counter.inc(st.SKIPPED_KNOWN, name)
+            elif norm in self.visited:
+                self.counter.inc(st.SKIPPED_VISITED, name)
             elif norm in self.requested:
                 self.counter.inc(st.SKIPPED_SEEN, name)
             elif entry.older_than(self.cutoff):
@@ -234,6 +266,9 @@ class NewsSpider(scrapy.Spider):
         hint: Discovered | None = response.meta.get("newsmon_hint")
         self.counter.inc(st.FETCHED, spec.name)
         content_type = _header(response, "Content-Type")
+        if not is_html(content_type):
+            self.not_stored(response.url, spec.name, "not_html", response.status)
+            return
         yield ArticleItem(
             url=response.url,
             source=spec.name,
@@ -248,6 +283,12 @@ class NewsSpider(scrapy.Spider):
 
     # -- failures ------------------------------------------------------------------------
 
+    def not_stored(self, url: str, source: str, reason: str, status: int | None) -> None:
+        """``url`` was fetched and gave no article: count it, remember it (``visits``)."""
+        self.counter.inc(st.VISITED_PREFIX + reason, source)
+        if self.visits is not None:
+            self.visits.not_stored(url, source, reason, status)
+
     def _error(self, source: str, message: str) -> None:
         logger.warning("%s: %s", source, message)
         self.counter.error(source, message)
@@ -258,7 +299,15 @@ class NewsSpider(scrapy.Spider):
         source = request.meta.get("newsmon_source", "?")
         exc = failure.value
         if isinstance(exc, HttpError):
-            self._error(source, f"HTTP {exc.response.status} for {request.url}")
+            status = exc.response.status
+            self._error(source, f"HTTP {status} for {request.url}")
+            if status in GONE_STATUSES and request.meta.get("newsmon_role") == "article":
+                self.not_stored(request.url, source, "not_found", status)
+        elif isinstance(exc, CancelledError) and "max size" in str(exc):
+            # Scrapy cancels a download whose announced size is over DOWNLOAD_MAXSIZE.
+            self._error(source, f"too large: {request.url}")
+            if request.meta.get("newsmon_role") == "article":
+                self.not_stored(request.url, source, "too_large", None)
         elif isinstance(exc, UnsafeTargetError):
             self._error(source, str(exc))
         elif isinstance(exc, AlreadyStored):

@@ -8,6 +8,15 @@ dedup, store) by running the ``newsmon`` CLI as a subprocess, then crawls again 
 Printed next to their targets: crawl pages/s and its ratio to the bound (>= 0.8), the recrawl
 time as a share of the first crawl (< 5%), and peak memory of the crawl with all its processes
 (< 500 MB; RSS summed over the process tree, and PSS, which counts shared pages once).
+
+Times are given two ways. *Process* time is the wall time of the ``newsmon crawl`` command, as
+cron or a user sees it: interpreter start-up and imports included. *Crawl* time is the run's
+own record (``crawl_runs.started_at`` .. ``finished_at``): from the moment the run is
+registered to the moment it is finished, without the interpreter and library start-up that
+every command pays. The targets are judged on process time (the stricter: what a user waits
+for); crawl time is printed beside it to show how much of the rest is fixed start-up cost.
+Every figure depends on the machine's load: run it on a quiet machine, and compare runs by
+the CPU seconds per process it prints, which move less than wall times.
 """
 
 from __future__ import annotations
@@ -148,7 +157,8 @@ def _kb(smaps: str, field: str) -> int:
 
 @dataclass
 class CrawlRun:
-    seconds: float
+    seconds: float  # process wall time
+    crawl_seconds: float  # the run's own record: crawl_runs.started_at .. finished_at
     peak_rss: int
     peak_pss: int
     procs: int
@@ -158,7 +168,25 @@ class CrawlRun:
     cpu: dict[str, float]
 
 
-def run_crawl(config: Path, site: CorpusSite) -> CrawlRun:
+def last_run_seconds(database: Path) -> float:
+    """started_at .. finished_at of the newest crawl run in ``database``."""
+    from sqlalchemy import select
+
+    from storage.engine import make_engine
+    from storage.models import CrawlRun as RunRow
+
+    engine = make_engine(f"sqlite:///{database}")
+    try:
+        with engine.connect() as conn:
+            started, finished = conn.execute(
+                select(RunRow.started_at, RunRow.finished_at).order_by(RunRow.id.desc()).limit(1)
+            ).one()
+    finally:
+        engine.dispose()
+    return (finished - started).total_seconds() if finished else float("nan")
+
+
+def run_crawl(config: Path, site: CorpusSite, database: Path) -> CrawlRun:
     served_before = len([p for p in site.requests() if p.startswith("/pages/")])
     cmd = [NEWSMON, "--config", str(config), "crawl"]
     start = time.perf_counter()
@@ -172,7 +200,15 @@ def run_crawl(config: Path, site: CorpusSite) -> CrawlRun:
         raise SystemExit(f"newsmon crawl exited {proc.returncode}")
     served = len([p for p in site.requests() if p.startswith("/pages/")]) - served_before
     return CrawlRun(
-        seconds, mem.peak_rss, mem.peak_pss, mem.peak_procs, text, served, mem.per_process, mem.cpu
+        seconds,
+        last_run_seconds(database),
+        mem.peak_rss,
+        mem.peak_pss,
+        mem.peak_procs,
+        text,
+        served,
+        mem.per_process,
+        mem.cpu,
     )
 
 
@@ -219,34 +255,46 @@ def main(argv: list[str] | None = None) -> int:
 
         load_model(work / "model", PROJECT / "seeds", 0.5)
 
-        first = run_crawl(config, site)
-        again = run_crawl(config, site)
+        first = run_crawl(config, site, work / "newsmon.db")
+        again = run_crawl(config, site, work / "newsmon.db")
 
     pages = len(site.page_ids)
     rate = first.served / first.seconds
     print(first.output.strip().splitlines()[-1] if first.output.strip() else "(no output)")
+    crawl_rate = first.served / first.crawl_seconds
     print(
         f"crawl:    {pages} pages on the site, {first.served} fetched in {first.seconds:.1f} s "
-        f"= {rate:.1f} pages/s; ratio to bound {rate / bound.rate:.2f} (target >= 0.80)"
+        f"= {rate:.1f} pages/s; ratio to bound {rate / bound.rate:.2f} (target >= 0.80) "
+        f"[process time; crawl time {first.crawl_seconds:.1f} s = {crawl_rate:.1f} pages/s, "
+        f"ratio {crawl_rate / bound.rate:.2f}]"
     )
     print(
         f"recrawl:  {again.served} pages fetched in {again.seconds:.2f} s = "
-        f"{100 * again.seconds / first.seconds:.1f}% of the first crawl (target < 5%)"
+        f"{100 * again.seconds / first.seconds:.1f}% of the first crawl (target < 5%) "
+        f"[process time; crawl time {again.crawl_seconds:.2f} s = "
+        f"{100 * again.crawl_seconds / first.crawl_seconds:.1f}% of {first.crawl_seconds:.1f} s]"
     )
     mb = 1024 * 1024
     print(
         f"memory:   peak {first.peak_rss / mb:.0f} MB RSS summed over {first.procs} processes, "
-        f"{first.peak_pss / mb:.0f} MB PSS (target < 500 MB)"
+        f"{first.peak_pss / mb:.0f} MB PSS (target < 500 MB; RSS counts pages shared by the "
+        f"forked workers once per process, PSS splits them)"
+    )
+    print(
+        f"          recrawl: {again.peak_rss / mb:.0f} MB RSS over {again.procs} processes, "
+        f"{again.peak_pss / mb:.0f} MB PSS"
     )
     for name, peak in sorted(first.per_process.items(), key=lambda kv: -kv[1]):
         cpu = first.cpu.get(name, 0.0)
         print(f"          {peak / mb:6.0f} MB peak RSS  {cpu:6.1f} s CPU  {name}")
-    # Where the time goes: on few cores, every CPU second the crawl process spends (fetching,
-    # scoring, dedup, storing, all on the reactor thread) is taken from extraction.
+    # Where the time goes: on few cores, every CPU second the crawl process spends (start-up,
+    # fetching, the dedup lookup and storing, on the reactor thread) is taken from the workers
+    # (extraction, scoring, signing).
     print(
         f"cpu:      crawl process {first.cpu.get(_root_key(first), 0.0):.1f} s, "
         f"all processes {sum(first.cpu.values()):.1f} s, over {first.seconds:.1f} s wall "
-        f"x {os.cpu_count()} CPUs"
+        f"x {os.cpu_count()} CPUs; recrawl: {sum(again.cpu.values()):.1f} s CPU in "
+        f"{len(again.cpu)} processes"
     )
     print(f"work folder: {work}")
     return 0

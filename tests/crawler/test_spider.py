@@ -238,3 +238,67 @@ def test_robots_forbidding_the_source_url_fails_the_source() -> None:
     counts = st.source_counts(stats.values, "f")
     assert counts.failed and counts.errors == 1
     assert stats.values["newsmon/source/f/skipped/robots"] == 2
+
+
+class RecordingVisits:
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str, str, int | None]] = []
+        self.flushed = 0
+
+    def not_stored(self, url: str, source: str, reason: str, status: int | None) -> None:
+        self.seen.append((url, source, reason, status))
+
+    def flush(self) -> None:
+        self.flushed += 1
+
+
+def test_gone_and_non_html_articles_are_remembered_but_server_errors_are_not() -> None:
+    feed = SourceSpec("f", f"{BASE}/rss.xml", "feed")
+    visits = RecordingVisits()
+    spider = NewsSpider([feed], CrawlOptions(), (), MemoryFetchState(), now=NOW, visits=visits)
+    stats = st.DictStats()
+    spider._counter = st.Counter(stats)
+    for path, status in (("/a/gone.html", 404), ("/a/removed.html", 410), ("/a/busy.html", 503)):
+        req = Request(f"{BASE}{path}", meta={"newsmon_source": "f", "newsmon_role": "article"})
+        failure = Failure(HttpError(respond(req, b"", status=status)))
+        failure.request = req  # type: ignore[attr-defined]
+        spider.on_error(failure)
+    req = Request(f"{BASE}/a/report.pdf", meta={"newsmon_source": "f", "newsmon_role": "article"})
+    pdf = Response(
+        req.url, body=b"%PDF-1.7", headers={"Content-Type": "application/pdf"}, request=req
+    )
+    assert list(spider.parse_article(pdf)) == []
+    spider.closed("finished")
+
+    assert [(u.removeprefix(BASE), r, s) for u, _, r, s in visits.seen] == [
+        ("/a/gone.html", "not_found", 404),
+        ("/a/removed.html", "not_found", 410),
+        ("/a/report.pdf", "not_html", 200),
+    ]
+    assert visits.flushed == 1
+    assert stats.values["newsmon/source/f/visited/not_found"] == 2
+    assert stats.values["newsmon/visited/not_html"] == 1
+    assert st.source_counts(stats.values, "f").errors == 3  # 404, 410 and 503 all count
+
+
+def test_remembered_urls_are_not_requested_again() -> None:
+    feed = SourceSpec("f", f"{BASE}/rss.xml", "feed")
+    remembered = f"{BASE}/a/empty-page-no-text.html"
+    spider = NewsSpider(
+        [feed],
+        CrawlOptions(max_article_age_days=0),
+        (),
+        MemoryFetchState(),
+        now=NOW,
+        visited_urls={remembered},
+    )
+    stats = st.DictStats()
+    spider._counter = st.Counter(stats)
+    (req,) = start_requests(spider)
+    fresh = f"{BASE}/a/fresh-story-today.html"
+    listing = rss((remembered + "?utm_source=rss", FRESH), (fresh, FRESH))
+    requested = [r.url for r in spider.parse_listing(respond(req, listing))]
+    assert requested == [fresh]
+    assert stats.values["newsmon/source/f/skipped/visited"] == 1
+    # A redirect landing on a remembered URL is dropped too (KnownUrlMiddleware asks this).
+    assert spider.is_known(remembered) and not spider.is_known(fresh)

@@ -18,7 +18,9 @@ from crawler.items import ArticleItem
 from crawler.pipelines.dedup import DedupPipeline, canonical_for
 from crawler.pipelines.extract import ExtractPipeline
 from crawler.pipelines.score import ScorePipeline
+from crawler.pipelines.signature import SignaturePipeline
 from crawler.pipelines.store import StorePipeline
+from storage.dedup import Signer
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.models import Article
@@ -148,18 +150,44 @@ def test_extract_stage_off_the_reactor_and_drops_empty_pages() -> None:
     assert stats.values["newsmon/source/s/extract/empty"] == 1
 
 
-def test_score_stage_loads_the_model_once(tmp_path: Path) -> None:
+def test_score_stage_scores_in_the_workers_and_loads_the_model_once(tmp_path: Path) -> None:
     stats = st.DictStats()
-    pipe = ScorePipeline(str(tmp_path / "model"), str(PROJECT / "seeds"), 0.5, stats)
-    pipe.open_spider(SPIDER)
-    model = pipe.model
-    on = pipe.process_item(item("http://a.test/1", STORY), SPIDER)
-    off = pipe.process_item(item("http://a.test/2", OTHER), SPIDER)
-    assert pipe.model is model
+    with ExtractionPool(1) as pool:
+        pipe = ScorePipeline(str(tmp_path / "model"), str(PROJECT / "seeds"), 0.5, stats, pool=pool)
+
+        async def both() -> list[ArticleItem]:
+            return list(
+                await asyncio.gather(
+                    pipe.process_item(item("http://a.test/1", STORY), SPIDER),
+                    pipe.process_item(item("http://a.test/2", OTHER), SPIDER),
+                )
+            )
+
+        on, off = asyncio.run(both())
     assert on.relevance_score is not None and off.relevance_score is not None
     assert on.relevance_score > off.relevance_score
-    assert on.model_version == model.version if model else False
+    # Trained once (no model was saved) and saved: one version for both articles.
+    assert on.model_version is not None and on.model_version == off.model_version
+    assert len([d for d in (tmp_path / "model").iterdir() if d.is_dir()]) == 1
     assert "summary" in on.why
     relevant = stats.values.get("newsmon/relevance/relevant", 0)
     irrelevant = stats.values.get("newsmon/relevance/irrelevant", 0)
     assert relevant + irrelevant == 2
+
+
+def test_signature_stage_matches_signing_in_process(db: str) -> None:
+    with ExtractionPool(1) as pool:
+        pipe = SignaturePipeline(128, 5, pool=pool)
+        signed = asyncio.run(pipe.process_item(item("http://a.test/1", STORY), SPIDER))
+    assert (signed.text_hash, signed.minhash) == Signer(128, 5).sign(STORY)
+    # The dedup stage uses the worker's signature: a reworded copy is found near.
+    stats = st.DictStats()
+    dedup = DedupPipeline(db, stats)
+    dedup.open_spider(SPIDER)
+    store = StorePipeline(db, run_id=None, stats=stats, index=dedup.index)
+    store.open_spider(SPIDER)
+    first = run(dedup, store, signed)
+    reworded = item("http://b.test/2", STORY.replace("Tuesday", "Wednesday"))
+    second = run(dedup, store, reworded)
+    store.close_spider(SPIDER)
+    assert (second.duplicate_kind, second.duplicate_of) == ("near", first.id)

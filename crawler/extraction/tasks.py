@@ -1,0 +1,83 @@
+"""Functions the pipeline stages run in the worker processes (``ExtractionPool.submit_call``).
+
+Each is a pure function of its arguments (plus per-process caches of loaded models), so the
+crawl process's reactor thread spends no CPU on extraction, compression, scoring or signing.
+The crawl process imports this module only for the functions' names; what they need
+(trafilatura, the relevance model, datasketch) is imported inside them, in the worker.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from crawler.extraction.result import Extracted
+
+if TYPE_CHECKING:
+    from crawler.relevance import RelevanceModel, Score
+    from storage.dedup import Signer
+
+# Raw pages are archived for re-extraction, not served: level 1 compresses news HTML about 4x
+# at a fraction of the CPU of the default level 6 (which was half of the store stage's time).
+RAW_GZIP_LEVEL = 1
+
+
+@dataclass(frozen=True)
+class PackedPage:
+    """The result of :func:`extract_and_pack`: extraction and the gzip'd raw body."""
+
+    extracted: Extracted | None
+    body_gz: bytes
+
+
+def extract_and_pack(
+    body: bytes, url: str, http_encoding: str | None, gzip_level: int = RAW_GZIP_LEVEL
+) -> PackedPage:
+    """Extract the article and compress the raw page in one trip to the worker."""
+    from crawler.extraction.pool import _extract
+
+    extracted = _extract(body, url, http_encoding)
+    return PackedPage(extracted, gzip.compress(body, compresslevel=gzip_level, mtime=0))
+
+
+@functools.lru_cache(maxsize=4)
+def _model(model_dir: str, seeds_dir: str, threshold: float) -> RelevanceModel:
+    from crawler.relevance import load_model
+
+    return load_model(Path(model_dir), Path(seeds_dir), threshold)
+
+
+def model_version(model_dir: str, seeds_dir: str, threshold: float) -> str:
+    """Load (or train and save, when none is saved yet) the model; returns its version.
+
+    Called once before any scoring, so that two workers never train it at the same time.
+    """
+    return _model(model_dir, seeds_dir, threshold).version
+
+
+def score_article(
+    model_dir: str,
+    seeds_dir: str,
+    threshold: float,
+    title: str | None,
+    text: str,
+    language: str | None,
+) -> tuple[Score, str]:
+    """The relevance score of one article and the version of the model that gave it."""
+    model = _model(model_dir, seeds_dir, threshold)
+    return model.score(title, text, language), model.version
+
+
+@functools.lru_cache(maxsize=4)
+def _signer(num_perm: int, shingle_words: int) -> Signer:
+    from storage.dedup import Signer
+
+    return Signer(num_perm, shingle_words)
+
+
+def sign_text(text: str, num_perm: int, shingle_words: int) -> tuple[str, bytes]:
+    """``(text_hash, minhash)`` of ``text`` for the dedup index (see ``storage.dedup.Signer``)."""
+    return _signer(num_perm, shingle_words).sign(text)
