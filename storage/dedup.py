@@ -19,14 +19,20 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-from datasketch import MinHash, MinHashLSH
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.models import Article
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
+
+# datasketch is imported where it is used: it imports scipy (about 0.4 s), which a crawl that
+# finds nothing new never needs.
 
 SIG_DTYPE = np.dtype("<u4")
 _SCHEME = "affine32"  # datasketch's default; stated so stored signatures stay comparable
@@ -108,6 +114,8 @@ def _band_layout(threshold: float, num_perm: int) -> tuple[int, int]:
     a missed one is a story mailed twice. With equal weights (datasketch's default) a pair at
     Jaccard 0.85 is missed about 30% of the time at threshold 0.8; with these, under 1%.
     """
+    from datasketch import MinHashLSH
+
     layout = MinHashLSH(threshold=threshold, num_perm=num_perm, weights=(0.05, 0.95))
     return int(layout.b), int(layout.r)
 
@@ -122,11 +130,15 @@ class Signer:
     def __init__(self, num_perm: int = 128, shingle_words: int = 5) -> None:
         self.num_perm = num_perm
         self.shingle_words = shingle_words
-        self._template = MinHash(num_perm=num_perm, seed=_SEED, scheme=_SCHEME)
+        self._template: MinHash | None = None
         self._word_memo: dict[str, int] = {}
 
     def signature(self, normalized: str) -> SigArray:
         """The MinHash values of already-normalized text."""
+        from datasketch import MinHash
+
+        if self._template is None:
+            self._template = MinHash(num_perm=self.num_perm, seed=_SEED, scheme=_SCHEME)
         mh = MinHash(
             num_perm=self.num_perm,
             seed=_SEED,

@@ -62,8 +62,13 @@ class DedupPipeline:
         )
 
     def open_spider(self, spider: Spider) -> None:
+        """Nothing to do until the first article: a crawl that finds nothing new never
+        reads the stored signatures (see :meth:`load_index`)."""
+
+    def load_index(self) -> DedupIndex:
+        """The index of everything stored, read on first use."""
         if self.index is not None:
-            return
+            return self.index
         engine = make_engine(self.database_url)
         try:
             with session_scope(make_session_factory(engine)) as session:
@@ -75,15 +80,14 @@ class DedupPipeline:
                 )
         finally:
             engine.dispose()
+        return self.index
 
     def process_item(self, item: ArticleItem, spider: Spider) -> ArticleItem:
-        if self.index is None:
-            self.open_spider(spider)
-        assert self.index is not None
+        index = self.load_index()
         canonical = canonical_for(item)
         # Signed by stage 250 in a worker when it ran; otherwise (tests, scripts) signed here.
         signed = (item.text_hash, item.minhash or b"") if item.text_hash is not None else None
-        decision = self.index.check(canonical, item.text, signed=signed)
+        decision = index.check(canonical, item.text, signed=signed)
         item.canonical_url = canonical
         item.text_hash = decision.text_hash
         item.minhash = decision.minhash or None

@@ -83,13 +83,16 @@ class StorePipeline:
         pipe._crawler = crawler
         return pipe
 
-    def open_spider(self, spider: Spider) -> None:
+    def _dedup_index(self) -> DedupIndex | None:
         if self.index is None and self._crawler is not None:
             from crawler.pipelines.dedup import DedupPipeline
 
             dedup = self._crawler.get_item_pipeline(DedupPipeline)
             if dedup is not None:
-                self.index = dedup.index
+                self.index = dedup.index  # loaded by the dedup stage on its first item
+        return self.index
+
+    def open_spider(self, spider: Spider) -> None:
         self._engine = make_engine(self.database_url)
         self._sessions = make_session_factory(self._engine, write=True)
 
@@ -113,7 +116,8 @@ class StorePipeline:
         self.counter.inc(st.STORED_NEW, item.source)
         if item.relevant:
             self.counter.inc(st.STORED_RELEVANT, item.source)
-        if self.index is not None:
+        index = self._dedup_index()
+        if index is not None:
             decision = DedupDecision(
                 item.duplicate_kind,
                 item.duplicate_of,
@@ -122,6 +126,6 @@ class StorePipeline:
                 item.minhash or b"",
                 None,
             )
-            self.index.add(article_id, cluster_id, rec.canonical_url, decision)
+            index.add(article_id, cluster_id, rec.canonical_url, decision)
         item.body = item.body_gz = b""  # the raw page is stored; do not keep it in memory
         return item
