@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any
 
@@ -31,7 +31,8 @@ MAX_HEADER_BYTES = 64 * 1024
 
 @dataclass(frozen=True)
 class Hit:
-    """One request as the site saw it; ``status`` 0 means no status line was sent."""
+    """One request as the site saw it: ``at`` is its arrival; ``status`` is -1 while it is
+    being answered and 0 when no status line was sent."""
 
     host: str
     path: str
@@ -176,6 +177,10 @@ class FaultSite:
         path = req.path.split("?", 1)[0]
         with self._lock:
             self._arrivals[path] += 1
+            # Logged on arrival (status -1 until answered): a slow answer still being
+            # written when the crawl ends must count as a request made.
+            index = len(self._hits)
+            self._hits.append(Hit(req.host, req.path, -1, time.monotonic()))
         handler = self.map.routes.get(path)
         if path == "/robots.txt":
             handler = r.ok(ROBOTS, "text/plain")
@@ -186,4 +191,4 @@ class FaultSite:
             status = 0  # the crawler hung up first (timeouts, size caps): logged as 0
         finally:
             with self._lock:
-                self._hits.append(Hit(req.host, req.path, status, time.monotonic()))
+                self._hits[index] = replace(self._hits[index], status=status)
