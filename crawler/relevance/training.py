@@ -17,10 +17,6 @@ from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
-from scipy.optimize import minimize
-from sklearn.feature_extraction import DictVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
 
 from crawler.relevance.lexicon import Lexicon, analyse, bundled_lexicon
 from crawler.relevance.model import (
@@ -110,6 +106,12 @@ def train(
     now: dt.datetime | None = None,
 ) -> RelevanceModel:
     """Fit the text model and the combination on ``docs`` (which must hold both classes)."""
+    # scikit-learn is imported here, not at module level: the crawl process and its
+    # extraction workers import this package to score, and must not pay ~1 s and ~90 MB each.
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
     params = params or TrainParams()
     lexicon = lexicon or bundled_lexicon()
     # Only seeds are cut: a label's whole text is what the combination must judge.
@@ -190,6 +192,8 @@ def fit_combination(
     """Logistic regression over (lexicon, text) features of labelled articles, regularised
     towards the prior combination (a MAP estimate): a few labels nudge it, many labels move it.
     With no labels this is exactly the prior."""
+    from scipy.optimize import minimize
+
     coef0, b0 = prior_combo()
     theta0 = np.array([*(coef0[n] for n in COMBO_FEATURES), b0])
     if len(y) == 0:
