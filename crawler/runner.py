@@ -127,7 +127,17 @@ def run_crawl(job: CrawlJob, *, progress: Progress | None = None) -> CrawlSummar
         # Scrapy's configure_logging() resets the "scrapy" and "twisted" logger levels; the
         # caller (the CLI) has already chosen them.
         levels = {n: logging.getLogger(n).level for n in ("scrapy", "twisted", "py.warnings")}
-        process = CrawlerProcess(build_settings(job, run_id), install_root_handler=False)
+        # Its version banner is logged inside the constructor, before the levels can be put
+        # back (and dictConfig resets child loggers), so INFO is muted for that one call
+        # unless the caller asked for Scrapy's chatter.
+        quiet = levels["scrapy"] > logging.INFO
+        if quiet:
+            logging.disable(logging.INFO)
+        try:
+            process = CrawlerProcess(build_settings(job, run_id), install_root_handler=False)
+        finally:
+            if quiet:
+                logging.disable(logging.NOTSET)
         for name, level in levels.items():
             logging.getLogger(name).setLevel(level)
         crawler = process.create_crawler(NewsSpider)
