@@ -189,6 +189,14 @@ def test_kills_landed_mid_crawl(outcome: Outcome) -> None:
     assert outcome.partial_kills >= 1, "no kill landed mid-crawl"
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "crawler bug: validators of feeds and sitemaps are saved when the listing is parsed, "
+        "before its articles are stored; after a kill the rerun gets 304 and never sees the "
+        "unstored articles"
+    ),
+)
 def test_rerun_after_kills_equals_an_uninterrupted_crawl(outcome: Outcome) -> None:
     assert outcome.final.returncode == 0, outcome.final.stderr[-3000:]
     db, expected = outcome.db, outcome.expected
@@ -209,6 +217,13 @@ def test_killed_runs_are_marked_and_the_lock_is_released(outcome: Outcome) -> No
     assert statuses[-1] == "ok", statuses
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "extraction bug: the forkserver and pool workers of a crawl killed with SIGKILL live "
+        "on (re-parented to init, ~200 MB each) until killed by hand"
+    ),
+)
 def test_a_killed_crawl_leaves_no_worker_processes(outcome: Outcome) -> None:
     """Helpers (the extraction pool) must die with the crawl, or every crash leaks them."""
     assert not outcome.lingering, (

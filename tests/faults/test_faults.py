@@ -49,6 +49,16 @@ def test_the_run_finishes_and_reports_partial_success(matrix: MatrixResult) -> N
     assert matrix.run["status"] == "partial", matrix.run
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "crawler bug: 5 good articles lost. parse_feed lets feedparser's "
+        "OverflowError/ValueError out on an out-of-range &#x...; reference "
+        "(feed_bad_charref); parse_sitemap lets urljoin's ValueError('Invalid IPv6 URL') out "
+        "for one bad <loc> (sitemap_bad_loc); extract_article returns None when rel=canonical "
+        "is unparsable (canonical_broken)"
+    ),
+)
 def test_every_good_article_is_stored_exactly_once(matrix: MatrixResult) -> None:
     bad = [r for r in matrix.rows if r.lost or r.doubled]
     assert not bad, _describe(bad)
@@ -67,6 +77,14 @@ def test_pages_with_wrong_or_missing_charset_come_out_as_correct_text(
     assert not bad, _describe(bad)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "crawler bug: exceptions escaping the listing parsers (zlib.error from a corrupt "
+        ".xml.gz, ValueError, OverflowError) become Scrapy spider errors, not errors of their "
+        "source; a redirect loop cut short by the dupefilter is not counted"
+    ),
+)
 def test_each_fault_is_counted_in_the_run_stats(matrix: MatrixResult) -> None:
     """An error in crawl_run_sources, or a counter such as skipped/ignored or extract/empty."""
     uncounted = [r for r in matrix.rows if r.fault.counted and not r.counted]
@@ -82,6 +100,13 @@ def test_fetch_failures_are_errors_of_their_source(matrix: MatrixResult) -> None
     assert rows and all(r.errors for r in rows), _describe([r for r in rows if not r.errors])
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "crawler bug: gzip bombs (decompression over DOWNLOAD_MAXSIZE) are counted as "
+        "skipped/ignored but never logged; redirect loops are not logged"
+    ),
+)
 def test_each_fault_is_logged_but_not_flooded(matrix: MatrixResult) -> None:
     """A fault shows up in the log, but not once per retry, byte or item."""
     silent = [r for r in matrix.rows if r.fault.counted and r.log_lines == 0]
@@ -90,6 +115,12 @@ def test_each_fault_is_logged_but_not_flooded(matrix: MatrixResult) -> None:
     assert not noisy, [(r.fault.name, r.log_lines) for r in noisy]
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "crawler bug: Retry-After on 429/503 is ignored; Scrapy's RetryMiddleware retries at once"
+    ),
+)
 def test_retry_after_is_honoured(matrix: MatrixResult) -> None:
     """A 429 or 503 with Retry-After: N is retried, but not before N seconds have passed."""
     for name, gap in matrix.retry_gaps.items():
