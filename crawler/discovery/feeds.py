@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import urljoin
 
@@ -13,6 +14,10 @@ from crawler.discovery.entry import Discovered, DiscoveryError
 from crawler.urls import is_http_url
 
 JSON_FEED_PREFIX = "https://jsonfeed.org/version/"
+# Numeric character references; feedparser calls chr() on them and raises ValueError or
+# OverflowError beyond U+10FFFF, losing the whole feed for one bad title.
+_CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
+_MAX_CODE_POINT = 0x10FFFF
 
 
 def _looks_like_json(body: bytes, content_type: str | None) -> bool:
@@ -60,12 +65,29 @@ _BENIGN = (
 )
 
 
+def _fix_char_ref(match: re.Match[bytes]) -> bytes:
+    hex_digits, dec_digits = match.group(1), match.group(2)
+    digits = (hex_digits or dec_digits).lstrip(b"0")
+    if len(digits) > 8:  # beyond Unicode, and int() refuses very long decimal strings
+        return b"&#xFFFD;"
+    value = int(hex_digits, 16) if hex_digits else int(dec_digits)
+    return match.group(0) if value <= _MAX_CODE_POINT else b"&#xFFFD;"
+
+
+def _replace_out_of_range_refs(body: bytes) -> bytes:
+    """Turn character references beyond Unicode into U+FFFD, keeping the rest of the feed."""
+    return _CHAR_REF.sub(_fix_char_ref, body)
+
+
 def _parse_xml_feed(body: bytes, base_url: str, content_type: str | None) -> list[Discovered]:
     headers = {"content-location": base_url}
     if content_type:
         headers["content-type"] = content_type
     # feedparser only parses here: given bytes it never fetches anything.
-    parsed = feedparser.parse(body, response_headers=headers)
+    try:
+        parsed = feedparser.parse(_replace_out_of_range_refs(body), response_headers=headers)
+    except (ValueError, OverflowError) as exc:  # a reference in an encoding the regex missed
+        raise DiscoveryError(f"unreadable feed: {exc}") from exc
     out: list[Discovered] = []
     for entry in parsed.entries:
         link = entry.get("link")

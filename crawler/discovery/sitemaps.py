@@ -5,6 +5,7 @@ Parsed with lxml with entity resolution and network access off (no XXE, no billi
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
@@ -52,7 +53,7 @@ def parse_sitemap(body: bytes, base_url: str, max_size: int = 50_000_000) -> Sit
     if body[:2] == GZIP_MAGIC:
         try:
             body = gunzip(body, max_size=max_size)
-        except (OSError, EOFError, ValueError) as exc:
+        except (OSError, EOFError, ValueError, zlib.error) as exc:
             raise DiscoveryError(f"bad gzip sitemap: {exc}") from exc
     parser = etree.XMLParser(
         resolve_entities=False, no_network=True, recover=True, remove_comments=True
@@ -74,7 +75,10 @@ def parse_sitemap(body: bytes, base_url: str, max_size: int = 50_000_000) -> Sit
         loc = _child_text(elem, "loc")
         if not loc:
             continue
-        url = urljoin(base_url, loc)
+        try:
+            url = urljoin(base_url, loc)
+        except ValueError:  # e.g. 'Invalid IPv6 URL': one bad entry, not a bad sitemap
+            continue
         if not is_http_url(url):
             continue
         published = parse_date(_child_text(elem, "news", "publication_date")) or parse_date(

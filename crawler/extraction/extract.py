@@ -174,7 +174,11 @@ def _canonical_url(tree: HtmlElement, page_url: str) -> str | None:
             href = str(href).strip()
             if not href:
                 continue
-            absolute = urljoin(page_url, href)
-            if urlsplit(absolute).scheme in ("http", "https") and urlsplit(absolute).netloc:
+            try:
+                absolute = urljoin(page_url, href)
+                parts = urlsplit(absolute)
+            except ValueError:  # e.g. 'Invalid IPv6 URL': ignore it, keep the article
+                continue
+            if parts.scheme in ("http", "https") and parts.netloc:
                 return absolute
     return None

@@ -13,10 +13,9 @@ import gzip
 import logging
 import random
 import re
-import zlib
 
 import pytest
-from hypothesis import HealthCheck, given, reject, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crawler.discovery import (
@@ -113,19 +112,6 @@ FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 SLOW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def _skip_known_bug(exc: BaseException) -> None:
-    """Set aside the failures already pinned by the xfail regression tests at the end of this
-    file, so the properties keep guarding everything else; when a regression test starts to
-    pass (strict xfail fails), delete its case here."""
-    message = str(exc)
-    if (
-        isinstance(exc, zlib.error | OverflowError)
-        or "Invalid IPv6 URL" in message
-        or "chr() arg not in range" in message
-    ):
-        reject()
-
-
 def _aware_or_none(value: dt.datetime | None) -> bool:
     return value is None or (value.tzinfo is not None and value.utcoffset() is not None)
 
@@ -139,9 +125,6 @@ def test_feeds_give_entries_or_a_discovery_error(body: bytes, ctype: str | None)
         entries = parse_feed(body, BASE, ctype)
     except DiscoveryError:
         return
-    except (ValueError, OverflowError) as exc:
-        _skip_known_bug(exc)
-        raise
     for e in entries:
         assert is_http_url(e.url), e
         assert _aware_or_none(e.published_at), e
@@ -152,9 +135,6 @@ def _check_sitemap(body: bytes) -> None:
         page = parse_sitemap(body, BASE, max_size=1_000_000)
     except DiscoveryError:
         return
-    except (ValueError, zlib.error) as exc:
-        _skip_known_bug(exc)
-        raise
     for e in [*page.entries, *page.sitemaps]:
         assert is_http_url(e.url), e
         assert _aware_or_none(e.published_at), e
@@ -172,13 +152,6 @@ def test_gzipped_sitemaps_give_entries_or_a_discovery_error(body: bytes) -> None
     _check_sitemap(body)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "discovery bug: parse_sitemap catches OSError/EOFError/ValueError around gunzip but "
-        "not zlib.error"
-    ),
-)
 def test_a_corrupt_gzip_sitemap_is_a_discovery_error() -> None:
     """A .xml.gz whose deflate data is broken (found by the property test above)."""
     with pytest.raises(DiscoveryError):
@@ -223,9 +196,6 @@ def test_pages_give_an_article_or_none_without_internal_errors(
     finally:
         logger.removeHandler(errors)
     # extract_article swallows exceptions at its boundary and logs them: that is a crash too.
-    for rec in errors.records:
-        if rec.exc_info and rec.exc_info[1] is not None:
-            _skip_known_bug(rec.exc_info[1])
     assert not errors.records, [r.getMessage() for r in errors.records]
     if result is not None:
         assert isinstance(result, Extracted) and result.text.strip()
@@ -315,13 +285,6 @@ def test_config_text_gives_a_config_or_a_config_error(text: str) -> None:
 # Regression tests for the failures the properties above found, one input each.
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "discovery bug: feedparser raises OverflowError/ValueError on &#xAAAAAAAA; and "
-        "parse_feed lets it out"
-    ),
-)
 def test_a_feed_with_out_of_range_character_references_still_parses() -> None:
     body = rss(ITEMS).replace(b"<title>Title 0</title>", b"<title>&#xAAAAAAAA;</title>")
     try:
@@ -331,26 +294,12 @@ def test_a_feed_with_out_of_range_character_references_still_parses() -> None:
     assert {e.url for e in entries} >= {i.url for i in ITEMS[1:]}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "discovery bug: urljoin raises ValueError('Invalid IPv6 URL') for "
-        "<loc>http://[broken</loc> and parse_sitemap lets it out, losing the whole sitemap"
-    ),
-)
 def test_a_sitemap_with_one_unparsable_loc_keeps_the_others() -> None:
     body = urlset(ITEMS).replace(b"<url>", b"<url><loc>http://[broken/x</loc></url><url>", 1)
     page = parse_sitemap(body, BASE)
     assert {e.url for e in page.entries} == {i.url for i in ITEMS}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "extraction bug: _canonical_url lets urljoin's ValueError('Invalid IPv6 URL') out, so "
-        "the whole article is dropped (None)"
-    ),
-)
 def test_a_page_with_an_unparsable_canonical_link_is_still_an_article() -> None:
     body = re.sub(
         rb'rel="canonical" href="[^"]*"', b'rel="canonical" href="http://[broken/x"', PAGE
