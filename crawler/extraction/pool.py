@@ -36,10 +36,14 @@ T = TypeVar("T")
 _PRELOAD = "crawler.extraction.preload"
 
 
-def _warm_worker() -> None:
-    """Initializer: warm up (a no-op cost when the forkserver already preloaded the code)."""
+def _warm_worker(owner_pid: int) -> None:
+    """Initializer: exit with the crawl process ``owner_pid`` (a crawl killed with SIGKILL
+    must not leave its workers behind), then warm up (a no-op cost when the forkserver
+    already preloaded the code)."""
+    from crawler.extraction.lifeline import start_lifeline
     from crawler.extraction.warmup import warm
 
+    start_lifeline(owner_pid)
     warm()
 
 
@@ -133,6 +137,7 @@ class ExtractionPool:
             max_workers=self.workers,
             mp_context=self._context,
             initializer=_warm_worker,
+            initargs=(os.getpid(),),
             max_tasks_per_child=self.max_tasks_per_child,
         )
 

@@ -217,13 +217,6 @@ def test_killed_runs_are_marked_and_the_lock_is_released(outcome: Outcome) -> No
     assert statuses[-1] == "ok", statuses
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "extraction bug: the forkserver and pool workers of a crawl killed with SIGKILL live "
-        "on (re-parented to init, ~200 MB each) until killed by hand"
-    ),
-)
 def test_a_killed_crawl_leaves_no_worker_processes(outcome: Outcome) -> None:
     """Helpers (the extraction pool) must die with the crawl, or every crash leaks them."""
     assert not outcome.lingering, (
