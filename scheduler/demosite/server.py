@@ -70,6 +70,13 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
 
+class _Server(ThreadingHTTPServer):
+    # The listen() backlog: the default 5 drops connection attempts when a crawl opens 16 at
+    # once to this one host, and those requests then time out.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class NewsSite:
     """A fictional news site with feeds, sitemaps, section pages and fault pages.
 
@@ -102,8 +109,7 @@ class NewsSite:
         if self._server is not None:
             return self.base_url
         handler = type("Handler", (_Handler,), {"site": self})
-        server = ThreadingHTTPServer((self._host, self._port), handler)
-        server.daemon_threads = True
+        server = _Server((self._host, self._port), handler)
         self._server = server
         self.base_url = f"http://{self._host}:{server.server_address[1]}"
         self.router = Router(self.catalog, self.base_url, self.crawl_delay, self._clock)
