@@ -49,16 +49,6 @@ def test_the_run_finishes_and_reports_partial_success(matrix: MatrixResult) -> N
     assert matrix.run["status"] == "partial", matrix.run
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "crawler bug: 5 good articles lost. parse_feed lets feedparser's "
-        "OverflowError/ValueError out on an out-of-range &#x...; reference "
-        "(feed_bad_charref); parse_sitemap lets urljoin's ValueError('Invalid IPv6 URL') out "
-        "for one bad <loc> (sitemap_bad_loc); extract_article returns None when rel=canonical "
-        "is unparsable (canonical_broken)"
-    ),
-)
 def test_every_good_article_is_stored_exactly_once(matrix: MatrixResult) -> None:
     bad = [r for r in matrix.rows if r.lost or r.doubled]
     assert not bad, _describe(bad)
