@@ -11,9 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -33,6 +35,7 @@ from crawler.items import ArticleItem
 from crawler.middlewares.known_urls import AlreadyStored
 from crawler.middlewares.safe_target import UnsafeTargetError
 from crawler.spec import CrawlOptions, SourceSpec
+from crawler.spiders.listings import META_KEY, ListingProgress, Validators
 from crawler.urls import normalize_url
 
 logger = logging.getLogger(__name__)
@@ -118,7 +121,18 @@ class NewsSpider(scrapy.Spider):
         self.filters = {s.name: LinkFilter(s.allow, s.deny) for s in sources}
         self.budget = {s.name: s.max_articles for s in sources}
         self.requested: set[str] = set()  # normalized article URLs requested in this run
+        self.progress = ListingProgress()  # which listings' validators may be saved
+        self.no_article: set[str] = set()  # URLs reported to not_stored in this run
         self._counter: st.Counter | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(spider.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(spider.item_error, signal=signals.item_error)
+        crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
+        return spider
 
     @property
     def counter(self) -> st.Counter:
@@ -132,8 +146,30 @@ class NewsSpider(scrapy.Spider):
         return norm in self.known or norm in self.visited
 
     def closed(self, reason: str) -> None:
+        """Flush visits; save the validators of the listings that completed (only now:
+        a crawl killed before this point saves none, so the next one refetches them)."""
         if self.visits is not None:
             self.visits.flush()
+        for v in self.progress.complete():
+            self.fetch_state.save(v.url, v.source, v.etag, v.last_modified, v.status)
+
+    # -- how article items ended (signals from the item pipelines) ------------------------
+
+    def item_scraped(self, item: Any, response: Response, spider: scrapy.Spider) -> None:
+        self.progress.ended(response.meta.get(META_KEY, ()), final=True)
+
+    def item_dropped(
+        self, item: Any, response: Response, exception: BaseException, spider: scrapy.Spider
+    ) -> None:
+        # "No article text" is reported to not_stored first and is final; an extraction
+        # that crashed may work next time.
+        final = getattr(item, "url", None) in self.no_article
+        self.progress.ended(response.meta.get(META_KEY, ()), final=final)
+
+    def item_error(
+        self, item: Any, response: Response, spider: scrapy.Spider, failure: Failure
+    ) -> None:
+        self.progress.ended(response.meta.get(META_KEY, ()), final=False)
 
     # -- listings ------------------------------------------------------------------------
 
@@ -141,13 +177,18 @@ class NewsSpider(scrapy.Spider):
         for spec in self.sources.values():
             yield self._listing_request(spec, spec.url, spec.kind, depth=0)
 
-    def _listing_request(self, spec: SourceSpec, url: str, role: str, depth: int) -> Request:
+    def _listing_request(
+        self, spec: SourceSpec, url: str, role: str, depth: int, chain: tuple[str, ...] = ()
+    ) -> Request:
+        """A request for a listing; ``chain``: the feeds/sitemaps it was found in."""
         headers: dict[str, str] = {}
         meta: dict[str, Any] = {
             "newsmon_source": spec.name,
             "newsmon_role": role,
             "newsmon_depth": depth,
+            META_KEY: chain,
         }
+        self.progress.started(chain)
         if role in ("feed", "sitemap"):
             etag, last_modified = self.fetch_state.get(url)
             if etag:
@@ -173,9 +214,11 @@ class NewsSpider(scrapy.Spider):
         # Validators belong to the URL we asked for, even if it redirected: that is the
         # one we look them up by next time.
         listing_url: str = (response.meta.get("redirect_urls") or [response.url])[0]
+        chain: tuple[str, ...] = response.meta.get(META_KEY, ())
         if response.status == 304:
             self.counter.inc(st.NOT_MODIFIED, spec.name)
             self.fetch_state.save(listing_url, spec.name, None, None, 304)
+            self.progress.ended(chain, final=True)
             return
         try:
             if role == "feed":
@@ -188,45 +231,53 @@ class NewsSpider(scrapy.Spider):
                 children = page.sitemaps
         except DiscoveryError as exc:
             self._error(spec.name, f"{response.url}: {exc}")
+            self.progress.ended(chain, final=False)
             return
         self.counter.inc("listings", spec.name)
-        for child in children:
-            if child.older_than(self.cutoff):
-                self.counter.inc(st.SKIPPED_OLD, spec.name)
-            elif depth + 1 < MAX_SITEMAP_DEPTH:
-                yield self._listing_request(spec, child.url, "sitemap", depth + 1)
-        before = self.budget[spec.name]
-        yield from self._articles(spec, entries, self.filters[spec.name].accepts)
-        exhausted = self.budget[spec.name] <= 0 and before < len(entries)
-        # Keep old validators when the budget cut this listing short: a 304 next time would
-        # otherwise hide the entries we did not get to.
-        if not exhausted:
-            self.fetch_state.save(
+        own = (*chain, listing_url)
+        # Saved at the end of the crawl, and only if all that this listing led to ended
+        # for good (see listings.py).
+        self.progress.listed(
+            Validators(
                 listing_url,
                 spec.name,
                 _header(response, "ETag"),
                 _header(response, "Last-Modified"),
                 response.status,
             )
+        )
+        for child in children:
+            if child.older_than(self.cutoff):
+                self.counter.inc(st.SKIPPED_OLD, spec.name)
+            elif depth + 1 < MAX_SITEMAP_DEPTH:
+                yield self._listing_request(spec, child.url, "sitemap", depth + 1, own)
+        yield from self._articles(spec, entries, self.filters[spec.name].accepts, own)
+        self.progress.ended(chain, final=True)
 
     def parse_page(self, response: Response) -> Iterator[Request]:
         """A section page: follow article links; at depth < max_depth also listing links."""
         spec = self.sources[response.meta["newsmon_source"]]
         depth: int = response.meta["newsmon_depth"]
+        chain: tuple[str, ...] = response.meta.get(META_KEY, ())
         self.counter.inc("listings", spec.name)
         encoding = getattr(response, "encoding", None)
         links = extract_links(response.body, response.url, encoding)
         flt = self.filters[spec.name]
         articles = [u for u in links if flt.is_article(u)]
-        yield from self._articles(spec, [Discovered(u) for u in articles], lambda _u: True)
+        yield from self._articles(spec, [Discovered(u) for u in articles], lambda _u: True, chain)
         if depth + 1 < spec.max_depth:
             chosen = set(articles)
             sections = [u for u in links if u not in chosen and not flt.denied(u)]
             for url in sections[:MAX_SECTIONS_PER_PAGE]:
-                yield self._listing_request(spec, url, "page", depth + 1)
+                yield self._listing_request(spec, url, "page", depth + 1, chain)
+        self.progress.ended(chain, final=True)
 
     def _articles(
-        self, spec: SourceSpec, entries: Iterable[Discovered], accepts: Any
+        self,
+        spec: SourceSpec,
+        entries: Iterable[Discovered],
+        accepts: Any,
+        chain: tuple[str, ...],
     ) -> Iterator[Request]:
         name = spec.name
         for entry in entries:
@@ -244,10 +295,13 @@ class NewsSpider(scrapy.Spider):
                 self.counter.inc(st.SKIPPED_OLD, name)
             elif self.budget[name] <= 0:
                 self.counter.inc(st.SKIPPED_BUDGET, name)
+                # A 304 next time would hide the entries we did not get to.
+                self.progress.truncated(chain)
             else:
                 self.budget[name] -= 1
                 self.requested.add(norm)
                 self.counter.inc(st.SCHEDULED, name)
+                self.progress.started(chain)
                 yield Request(
                     norm,
                     callback=self.parse_article,
@@ -256,6 +310,7 @@ class NewsSpider(scrapy.Spider):
                         "newsmon_source": name,
                         "newsmon_role": "article",
                         "newsmon_hint": entry,
+                        META_KEY: chain,
                     },
                 )
 
@@ -268,6 +323,7 @@ class NewsSpider(scrapy.Spider):
         content_type = _header(response, "Content-Type")
         if not is_html(content_type):
             self.not_stored(response.url, spec.name, "not_html", response.status)
+            self.progress.ended(response.meta.get(META_KEY, ()), final=True)
             return
         yield ArticleItem(
             url=response.url,
@@ -286,6 +342,7 @@ class NewsSpider(scrapy.Spider):
     def not_stored(self, url: str, source: str, reason: str, status: int | None) -> None:
         """``url`` was fetched and gave no article: count it, remember it (``visits``)."""
         self.counter.inc(st.VISITED_PREFIX + reason, source)
+        self.no_article.add(url)
         if self.visits is not None:
             self.visits.not_stored(url, source, reason, status)
 
@@ -296,27 +353,63 @@ class NewsSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> None:
         """Count and log one failed request; the crawl goes on."""
         request: Request = failure.request  # type: ignore[attr-defined]
+        final = self._failed(request, failure.value)
+        self.progress.ended(request.meta.get(META_KEY, ()), final=final)
+
+    def _failed(self, request: Request, exc: BaseException | None) -> bool:
+        """Count and log why ``request`` failed; True when the outcome is final (the same
+        next time), False when it may work next time (5xx, timeouts, broken transfers)."""
         source = request.meta.get("newsmon_source", "?")
-        exc = failure.value
+        is_article = request.meta.get("newsmon_role") == "article"
         if isinstance(exc, HttpError):
             status = exc.response.status
             self._error(source, f"HTTP {status} for {request.url}")
-            if status in GONE_STATUSES and request.meta.get("newsmon_role") == "article":
+            if status in GONE_STATUSES and is_article:
                 self.not_stored(request.url, source, "not_found", status)
-        elif isinstance(exc, CancelledError) and "max size" in str(exc):
+            return status in GONE_STATUSES
+        if isinstance(exc, CancelledError) and "max size" in str(exc):
             # Scrapy cancels a download whose announced size is over DOWNLOAD_MAXSIZE.
             self._error(source, f"too large: {request.url}")
-            if request.meta.get("newsmon_role") == "article":
+            if is_article:
                 self.not_stored(request.url, source, "too_large", None)
-        elif isinstance(exc, UnsafeTargetError):
+            return True
+        if isinstance(exc, UnsafeTargetError):
             self._error(source, str(exc))
-        elif isinstance(exc, AlreadyStored):
+            return True
+        if isinstance(exc, AlreadyStored):
+            return True
+        if isinstance(exc, IgnoreRequest):
+            message = str(exc)
+            if "robots" in message.lower():
+                self.counter.inc(st.SKIPPED_ROBOTS, source)
+                if request.meta.get("newsmon_depth") == 0:
+                    # The configured URL itself is off limits: the source cannot work at all.
+                    self._error(source, f"robots.txt forbids {request.url}")
+            elif "DOWNLOAD_MAXSIZE" in message:
+                # HttpCompressionMiddleware: the body inflates past DOWNLOAD_MAXSIZE (a
+                # decompression bomb, or just too big).
+                self.counter.inc(st.DECOMPRESSED_TOO_LARGE, source)
+                self._error(source, f"too large once decompressed: {request.url}")
+                if is_article:
+                    self.not_stored(request.url, source, "too_large", None)
+            else:
+                self.counter.inc(st.SKIPPED_IGNORED, source)
+                self._error(source, f"ignored: {request.url}: {message[:200]}")
+            return True
+        self._error(source, f"{type(exc).__name__}: {exc} ({request.url})")
+        return False
+
+    def request_dropped(self, request: Request, spider: scrapy.Spider) -> None:
+        """The scheduler dropped ``request`` as a duplicate of one made in this run.
+
+        A redirect back to a URL already requested is a redirect loop (the duplicate filter
+        cuts it short): counted and logged once. Other duplicates are already handled by
+        the request they duplicate.
+        """
+        self.progress.ended(request.meta.get(META_KEY, ()), final=True)
+        redirects = request.meta.get("redirect_urls")
+        if not redirects:
             return
-        elif isinstance(exc, IgnoreRequest):
-            robots = "robots" in str(exc).lower()
-            self.counter.inc(st.SKIPPED_ROBOTS if robots else "skipped/ignored", source)
-            if robots and request.meta.get("newsmon_depth") == 0:
-                # The configured URL itself is off limits: the source cannot work at all.
-                self._error(source, f"robots.txt forbids {request.url}")
-        else:
-            self._error(source, f"{type(exc).__name__}: {exc} ({request.url})")
+        source = request.meta.get("newsmon_source", "?")
+        self.counter.inc(st.REDIRECT_LOOP, source)
+        self._error(source, f"redirect loop: {redirects[0]} -> ... -> {request.url}")

@@ -88,6 +88,8 @@ def test_conditional_get_and_304() -> None:
     (req,) = start_requests(spider)
     assert "If-None-Match" not in req.headers
     list(spider.parse_listing(respond(req, rss(), ETag='"v1"', **{"Last-Modified": FRESH})))
+    assert state.validators == {}  # saved when the crawl ends, not when the feed is parsed
+    spider.closed("finished")
     assert state.validators[f"{BASE}/rss.xml"] == ('"v1"', FRESH)
 
     spider2, stats2, _ = make_spider(feed)
@@ -203,7 +205,29 @@ def test_validators_saved_under_the_configured_url_after_a_redirect() -> None:
         url="https://news.test/feeds/rss.xml", meta={**req.meta, "redirect_urls": [req.url]}
     )
     list(spider.parse_listing(respond(moved, rss(), ETag='"v2"')))
+    spider.closed("finished")
     assert state.validators == {f"{BASE}/rss.xml": ('"v2"', None)}
+
+
+def test_validators_saved_only_when_every_article_ended_for_good() -> None:
+    feed = SourceSpec("f", f"{BASE}/rss.xml", "feed")
+    body = rss(
+        (f"{BASE}/a/first-new-story.html", FRESH), (f"{BASE}/a/second-new-story.html", FRESH)
+    )
+    for outcome, saved in (("stored", True), ("gone", True), ("5xx", False), ("open", False)):
+        spider, _, state = make_spider(feed)
+        (req,) = start_requests(spider)
+        first, second = spider.parse_listing(respond(req, body, ETag='"v1"'))
+        spider.item_scraped(None, respond(first, b"<p>x</p>"), spider)
+        if outcome in ("gone", "5xx"):
+            status = 404 if outcome == "gone" else 503
+            failure = Failure(HttpError(respond(second, b"", status=status)))
+            failure.request = second  # type: ignore[attr-defined]
+            spider.on_error(failure)
+        elif outcome == "stored":
+            spider.item_scraped(None, respond(second, b"<p>x</p>"), spider)
+        spider.closed("finished")  # "open": the second article never ended (a killed crawl)
+        assert (f"{BASE}/rss.xml" in state.validators) is saved, outcome
 
 
 def test_sitemap_budget_goes_to_the_newest_entries() -> None:

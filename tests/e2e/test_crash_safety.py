@@ -189,14 +189,6 @@ def test_kills_landed_mid_crawl(outcome: Outcome) -> None:
     assert outcome.partial_kills >= 1, "no kill landed mid-crawl"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "crawler bug: validators of feeds and sitemaps are saved when the listing is parsed, "
-        "before its articles are stored; after a kill the rerun gets 304 and never sees the "
-        "unstored articles"
-    ),
-)
 def test_rerun_after_kills_equals_an_uninterrupted_crawl(outcome: Outcome) -> None:
     assert outcome.final.returncode == 0, outcome.final.stderr[-3000:]
     db, expected = outcome.db, outcome.expected

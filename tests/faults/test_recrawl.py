@@ -23,14 +23,6 @@ pytestmark = pytest.mark.slow
 ETAG = '"feed-v1"'
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "crawler bug: the spider saves a feed's ETag/Last-Modified as soon as the feed is "
-        "parsed, before its articles are fetched and stored; an article that failed (or a "
-        "crawl that was killed) is then hidden behind a 304 until the feed changes"
-    ),
-)
 def test_an_article_that_failed_is_fetched_again_next_run(tmp_path: Path) -> None:
     with FaultSite(slow=1.0) as site:
         now = c.utcnow()
