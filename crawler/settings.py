@@ -23,6 +23,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.crawl_delay.CrawlDelayMiddleware": 110,
     # Redirected requests come back through the chain; drop those landing on stored URLs.
     "crawler.middlewares.known_urls.KnownUrlMiddleware": 120,
+    # Responses pass middlewares from high to low numbers: this one sees a 429/503 before
+    # Scrapy's RetryMiddleware (550) and retries it only after its Retry-After.
+    "crawler.middlewares.retry_after.RetryAfterMiddleware": 560,
 }
 
 
@@ -65,6 +68,8 @@ def build_settings(job: CrawlJob, run_id: int | None = None) -> dict[str, Any]:
         "SCRAPER_SLOT_MAX_ACTIVE_SIZE": 12_000_000,
         "LOG_LEVEL": "INFO",
         "STATS_DUMP": False,
+        # Longest Retry-After honoured (seconds); a longer one gives the URL up for this run.
+        "NEWSMON_RETRY_AFTER_MAX": 60.0,
         "NEWSMON_ALLOW_PRIVATE_ADDRESSES": o.allow_private_addresses,
         "NEWSMON_EXTRACT_WORKERS": o.extract_workers,
         "NEWSMON_MAX_TASKS_PER_WORKER": 0,  # 0 = never recycle (see pipelines/extract.py)

@@ -90,13 +90,6 @@ def test_fetch_failures_are_errors_of_their_source(matrix: MatrixResult) -> None
     assert rows and all(r.errors for r in rows), _describe([r for r in rows if not r.errors])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "crawler bug: gzip bombs (decompression over DOWNLOAD_MAXSIZE) are counted as "
-        "skipped/ignored but never logged; redirect loops are not logged"
-    ),
-)
 def test_each_fault_is_logged_but_not_flooded(matrix: MatrixResult) -> None:
     """A fault shows up in the log, but not once per retry, byte or item."""
     silent = [r for r in matrix.rows if r.fault.counted and r.log_lines == 0]
@@ -105,12 +98,6 @@ def test_each_fault_is_logged_but_not_flooded(matrix: MatrixResult) -> None:
     assert not noisy, [(r.fault.name, r.log_lines) for r in noisy]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "crawler bug: Retry-After on 429/503 is ignored; Scrapy's RetryMiddleware retries at once"
-    ),
-)
 def test_retry_after_is_honoured(matrix: MatrixResult) -> None:
     """A 429 or 503 with Retry-After: N is retried, but not before N seconds have passed."""
     for name, gap in matrix.retry_gaps.items():
