@@ -67,14 +67,6 @@ def test_pages_with_wrong_or_missing_charset_come_out_as_correct_text(
     assert not bad, _describe(bad)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "crawler bug: exceptions escaping the listing parsers (zlib.error from a corrupt "
-        ".xml.gz, ValueError, OverflowError) become Scrapy spider errors, not errors of their "
-        "source; a redirect loop cut short by the dupefilter is not counted"
-    ),
-)
 def test_each_fault_is_counted_in_the_run_stats(matrix: MatrixResult) -> None:
     """An error in crawl_run_sources, or a counter such as skipped/ignored or extract/empty."""
     uncounted = [r for r in matrix.rows if r.fault.counted and not r.counted]
