@@ -62,7 +62,9 @@ class MatrixResult:
 def run_matrix(workdir: Path, *, slow: float = SLOW) -> MatrixResult:
     """Serve the fault site, crawl it once through the CLI, and tabulate the outcome."""
     with FaultSite(slow=slow) as site:
-        config = harness.write_config(workdir, site.sources_toml(), timeout=TIMEOUT)
+        # Two retries: on a loaded machine a 2 s timeout can use up one before a 429/503
+        # arrives, and the Retry-After check needs a retry left to observe.
+        config = harness.write_config(workdir, site.sources_toml(), timeout=TIMEOUT, retries=2)
         init = harness.newsmon(config, "init")
         if init.returncode != 0:
             raise RuntimeError(f"newsmon init failed: {init.stderr}")
