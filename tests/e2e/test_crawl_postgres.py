@@ -3,30 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from scheduler.demosite import NewsSite
+from tests.e2e.test_crawl_cli import newsmon
 
 PROJECT = Path(__file__).resolve().parents[2]
 
+
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
-
-
-def newsmon(cfg: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "NEWSMON_DATABASE_URL"}
-    return subprocess.run(
-        [sys.executable, "-m", "scheduler.cli", "--config", str(cfg), *args],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        env=env,
-        check=False,
-    )
 
 
 def test_crawl_into_postgresql(pg_url: str, tmp_path: Path) -> None:
