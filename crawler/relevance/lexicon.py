@@ -1,9 +1,9 @@
 """The topic lexicon: stability concepts that count only when they are about Russian power.
 
 The phrases live in ``data/lexicon.toml`` (English, Russian with inflected forms and
-transliterated names, common German and Hungarian forms), written from the topic definition and
-not fitted to labelled data. A trained model embeds the lexicon it was trained with, so a rolled
-back model scores exactly as it did.
+transliterated names, common German, French, Spanish and Hungarian forms), written from the topic
+definition and tuned only on the development set ``tests/relevance/devset.jsonl``. A trained
+model embeds the lexicon it was trained with, so a rolled back model scores exactly as it did.
 
 Each concept has a *scope*, the condition under which a hit counts:
 
