@@ -25,13 +25,15 @@ from crawler.relevance.text import stems
 
 FORMAT = 3
 # The title is a sentence that says what the article is about: its concepts count extra.
-TITLE_WEIGHT = 0.3
+TITLE_WEIGHT = 0.5
 # A war report is not the topic: the share of war/sanctions/diplomacy sentences counts against.
-DISTRACTOR_WEIGHT = 2.0
-# The prior combination: a logistic curve over the lexicon score centred on PRIOR_CENTRE, so
-# that the default threshold 0.5 is the best cut on the evaluation corpus (see the README).
+DISTRACTOR_WEIGHT = 3.0
+# The prior combination: a logistic curve over the lexicon score centred on PRIOR_CENTRE.
+# These constants were chosen on the development set (tests/relevance/devset.jsonl) only: the
+# best expected F1 at threshold 0.5 when the lexicon score is blurred by noise (sd 0.75-1.0),
+# taking the precision side of the optimum so that near misses stay out.
 PRIOR_SLOPE = 2.0
-PRIOR_CENTRE = 2.375
+PRIOR_CENTRE = 1.9
 # The seed text model's say before any label: small, because from five seeds (three of them
 # war-heavy) it learns "war" as much as "stability" (measured: F1 0.30 alone on the corpus).
 PRIOR_TEXT = 0.25
@@ -99,7 +101,7 @@ class RelevanceModel:
 
     def score(self, title: str | None, text: str, language: str | None = None) -> Score:
         """Score one article. ``language`` is accepted for the interface; the lexicon reads
-        English, Russian, German and Hungarian without being told."""
+        English, Russian, German, French, Spanish and Hungarian without being told."""
         feats, vec, hits = self.features(title, text)
         p = self.probability(feats)
         return Score(
