@@ -2,7 +2,7 @@
 
 The phrases live in ``data/lexicon.toml`` (English, Russian with inflected forms and
 transliterated names, common German, French, Spanish and Hungarian forms), written from the topic
-definition and tuned only on the development set ``tests/relevance/devset.jsonl``. A trained
+definition and tuned only on the development sets ``tests/relevance/devset*.jsonl``. A trained
 model embeds the lexicon it was trained with, so a rolled back model scores exactly as it did.
 
 Each concept has a *scope*, the condition under which a hit counts:
@@ -12,9 +12,12 @@ Each concept has a *scope*, the condition under which a hit counts:
     leader   a leader anchor (Putin, the Kremlin, ...) in the same sentence (the leader's health)
 
 and may *require* a second phrase in the same sentence (an arrest of an official or a general,
-not of a shoplifter). A war report that names Putin in every sentence has anchors everywhere but
-few stability concepts, so the score is a *density*: qualifying sentences over document length;
-and the share of sentences about war, sanctions or diplomacy (the *distractors*) is kept too.
+not of a shoplifter). A sentence about another country's politics (the ``foreign`` list: a coup
+in Armenia, a purge in China, Lukashenko's health) neither anchors nor counts unless it names the
+Russian leadership itself: "a Russian-Armenian billionaire" does not make a coup plot Russian.
+A war report that names Putin in every sentence has anchors everywhere but few stability
+concepts, so the score is a *density*: qualifying sentences over document length; and the share
+of sentences about war, sanctions or diplomacy (the *distractors*) is kept too.
 """
 
 from __future__ import annotations
@@ -48,6 +51,9 @@ def _rx(alternatives: list[str]) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")", re.UNICODE)
 
 
+_NEVER = _rx(["(?!x)x"])
+
+
 @dataclass(frozen=True)
 class Concept:
     """A stability concept: weight, phrases, scope, and an optional co-phrase."""
@@ -68,6 +74,7 @@ class Lexicon:
     country: re.Pattern[str]
     distractors: re.Pattern[str]
     concepts: tuple[Concept, ...]
+    foreign: re.Pattern[str] = field(default_factory=lambda: _NEVER)
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Lexicon:
@@ -90,8 +97,9 @@ class Lexicon:
                 data=data,
                 leader=_rx(data["anchors"]["leader"]),
                 country=_rx(data["anchors"]["country"]),
-                distractors=lists.get("distractors", _rx(["(?!x)x"])),
+                distractors=lists.get("distractors", _NEVER),
                 concepts=tuple(concepts),
+                foreign=lists.get("foreign", _NEVER),
             )
         except (KeyError, TypeError, re.error) as exc:
             raise ModelError(f"invalid topic lexicon: {exc!r}") from exc
@@ -164,13 +172,21 @@ def analyse(lexicon: Lexicon, title: str | None, text: str) -> LexiconHits:
         sents.insert(0, head)
     hits = LexiconHits(sentences=len(sents))
     leader = [bool(lexicon.leader.search(s)) for s in sents]
-    country = [bool(lexicon.country.search(s)) for s in sents]
+    # Another country's politics without the Russian leadership in the sentence: not ours.
+    abroad = [
+        not lead and bool(lexicon.foreign.search(s)) for s, lead in zip(sents, leader, strict=True)
+    ]
+    country = [
+        bool(lexicon.country.search(s)) and not away for s, away in zip(sents, abroad, strict=True)
+    ]
     hits.leader = sum(leader)
     hits.country = sum(country)
     hits.distractor = sum(1 for s in sents if lexicon.distractors.search(s))
     about_russia = hits.leader >= DOC_ANCHORS or bool(head and (leader[0] or country[0]))
     anchored = [a or b for a, b in zip(leader, country, strict=True)]
     for i, s in enumerate(sents):
+        if abroad[i]:
+            continue
         near = any(anchored[max(0, i - WINDOW) : i + WINDOW + 1])
         factor, min_weight = 1.0, 0.0
         if leader[i]:
