@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from crawler.relevance import RelevanceModel, Score
     from storage.dedup import Signer
 
+# Modules the tasks import besides extraction (scoring): the forkserver imports them once and
+# every worker shares them, instead of each worker importing them on its first page.
+WORKER_PRELOAD = ("crawler.relevance",)
+
 # Raw pages are archived for re-extraction, not served: level 1 compresses news HTML about 4x
 # at a fraction of the CPU of the default level 6 (which was half of the store stage's time).
 RAW_GZIP_LEVEL = 1

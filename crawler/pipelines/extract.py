@@ -11,7 +11,7 @@ from scrapy.exceptions import DropItem
 
 from crawler import stats as st
 from crawler.extraction import Extracted, ExtractionPool
-from crawler.extraction.tasks import extract_and_pack
+from crawler.extraction.tasks import WORKER_PRELOAD, extract_and_pack
 from crawler.items import ArticleItem
 from crawler.pipelines.ordering import FetchOrder
 
@@ -20,9 +20,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Modules the workers' tasks import besides extraction (scoring): the forkserver imports them
-# once and every worker shares them, instead of each worker importing them on its first page.
-WORKER_PRELOAD = ("crawler.relevance",)
 # Workers are not recycled by default: on Python 3.11 ProcessPoolExecutor's
 # max_tasks_per_child does not replace a worker that retires while results are being counted
 # (https://github.com/python/cpython/issues/115634), and a crawl then hangs once every worker
