@@ -7,8 +7,6 @@ import re
 from typing import Any
 from urllib.parse import urljoin
 
-import feedparser
-
 from crawler.discovery.dates import from_struct_time, parse_date
 from crawler.discovery.entry import Discovered, DiscoveryError
 from crawler.urls import is_http_url
@@ -58,11 +56,11 @@ def _parse_json_feed(body: bytes, base_url: str) -> list[Discovered]:
     return out
 
 
-# Complaints feedparser makes about a feed that parsed fine.
-_BENIGN = (
-    feedparser.CharacterEncodingOverride,
-    feedparser.NonXMLContentType,
-)
+def _benign(problem: BaseException) -> bool:
+    """A complaint feedparser makes about a feed that parsed fine."""
+    import feedparser
+
+    return isinstance(problem, feedparser.CharacterEncodingOverride | feedparser.NonXMLContentType)
 
 
 def _fix_char_ref(match: re.Match[bytes]) -> bytes:
@@ -83,7 +81,10 @@ def _parse_xml_feed(body: bytes, base_url: str, content_type: str | None) -> lis
     headers = {"content-location": base_url}
     if content_type:
         headers["content-type"] = content_type
-    # feedparser only parses here: given bytes it never fetches anything.
+    # feedparser only parses here: given bytes it never fetches anything. Imported here, not
+    # at the top: a crawl of sitemaps alone, or one that gets 304s, never pays its import.
+    import feedparser
+
     try:
         parsed = feedparser.parse(_replace_out_of_range_refs(body), response_headers=headers)
     except (ValueError, OverflowError) as exc:  # a reference in an encoding the regex missed
@@ -113,7 +114,7 @@ def _parse_xml_feed(body: bytes, base_url: str, content_type: str | None) -> lis
         )
     # A broken feed that still gave links is used; one that gave none is an error.
     problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
-    if problem is not None and not isinstance(problem, _BENIGN) and not out:
+    if problem is not None and not _benign(problem) and not out:
         raise DiscoveryError(f"unreadable feed: {problem}")
     if not parsed.get("version") and not out:
         raise DiscoveryError("not a feed (no RSS, Atom or RDF root element)")

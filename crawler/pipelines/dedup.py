@@ -10,11 +10,12 @@ from scrapy import Spider
 from crawler import stats as st
 from crawler.items import ArticleItem
 from crawler.urls import is_http_url, normalize_url
-from storage.dedup import DedupIndex
 from storage.engine import make_engine, make_session_factory, session_scope
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+
+    from storage.dedup import DedupIndex
 
 
 def canonical_for(item: ArticleItem) -> str:
@@ -69,6 +70,9 @@ class DedupPipeline:
         """The index of everything stored, read on first use."""
         if self.index is not None:
             return self.index
+        # Imported here: numpy is not needed by a crawl that finds nothing new.
+        from storage.dedup import DedupIndex
+
         engine = make_engine(self.database_url)
         try:
             with session_scope(make_session_factory(engine)) as session:

@@ -11,12 +11,13 @@ from sqlalchemy import Engine
 from crawler import stats as st
 from crawler.items import ArticleItem
 from storage.articles import insert_article
-from storage.dedup import DedupDecision, DedupIndex
 from storage.engine import make_engine, make_session_factory, session_scope
 from storage.records import ArticleRecord
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+
+    from storage.dedup import DedupIndex
 
 
 def record_for(item: ArticleItem, run_id: int | None) -> ArticleRecord:
@@ -118,6 +119,8 @@ class StorePipeline:
             self.counter.inc(st.STORED_RELEVANT, item.source)
         index = self._dedup_index()
         if index is not None:
+            from storage.dedup import DedupDecision  # numpy: only once articles arrive
+
             decision = DedupDecision(
                 item.duplicate_kind,
                 item.duplicate_of,

@@ -7,7 +7,13 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
 from storage.engine import make_engine
-from storage.migrate import current_revision, head_revision, is_up_to_date, upgrade
+from storage.migrate import (
+    HEAD_REVISION,
+    current_revision,
+    head_revision,
+    is_up_to_date,
+    upgrade,
+)
 from storage.models import Base
 
 
@@ -31,3 +37,9 @@ def test_migrated_schema_matches_the_models(engine: Engine) -> None:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
         diff = compare_metadata(ctx, Base.metadata)
     assert diff == []
+
+
+def test_head_revision_constant_matches_the_migrations() -> None:
+    """Commands compare the schema with HEAD_REVISION without loading Alembic: a new migration
+    must move it, or every command would refuse the upgraded database (or accept an old one)."""
+    assert head_revision() == HEAD_REVISION
