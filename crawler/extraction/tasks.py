@@ -20,9 +20,11 @@ if TYPE_CHECKING:
     from crawler.relevance import RelevanceModel, Score
     from storage.dedup import Signer
 
-# Modules the tasks import besides extraction (scoring): the forkserver imports them once and
-# every worker shares them, instead of each worker importing them on its first page.
-WORKER_PRELOAD = ("crawler.relevance",)
+# Modules the tasks import besides extraction (scoring, signing): the forkserver imports them
+# once and every worker shares them, instead of each worker importing them on its first page.
+# Signing alone loads numpy, SQLAlchemy (storage.dedup) and datasketch (which imports SciPy):
+# about 90 MB per worker when each imported them itself, measured on the corpus crawl.
+WORKER_PRELOAD = ("crawler.relevance", "storage.dedup", "datasketch")
 
 # Raw pages are archived for re-extraction, not served: level 1 compresses news HTML about 4x
 # at a fraction of the CPU of the default level 6 (which was half of the store stage's time).
