@@ -198,3 +198,14 @@ def test_word_memo_overflow_keeps_every_needed_word(monkeypatch: pytest.MonkeyPa
     hashes = dedup_mod.word_hashes(words, memo)
     assert len(hashes) == 5 and hashes[0] == hashes[4]
     assert list(hashes) == list(dedup_mod.word_hashes(words))  # same as without a memo
+
+
+@pytest.mark.parametrize("num_perm", [16, 64, 128, 256])
+@pytest.mark.parametrize("threshold", [0.5, 0.7, 0.8, 0.85, 0.9, 0.95])
+def test_band_layout_matches_datasketch(num_perm: int, threshold: float) -> None:
+    """The LSH bands newsmon computes without SciPy are the ones datasketch would pick: a
+    different layout would change which stored articles are found as near-duplicates."""
+    from datasketch import MinHashLSH
+
+    ref = MinHashLSH(threshold=threshold, num_perm=num_perm, weights=dedup_mod.LSH_WEIGHTS)
+    assert dedup_mod._band_layout(threshold, num_perm) == (ref.b, ref.r)
