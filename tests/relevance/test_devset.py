@@ -18,11 +18,17 @@ from scheduler.paths import project_seeds_dir
 
 DEVSET = Path(__file__).parent / "devset.jsonl"
 DEVSET2 = Path(__file__).parent / "devset2.jsonl"
+# Long articles (400-900 words, some with bylines, captions and related-headline lists).
+DEVSET3 = Path(__file__).parent / "devset3.jsonl"
 # Measured when the lexicon was rewritten: F1 0.988, near-miss false positives 1/77.
 F1_FLOOR = 0.93
 NEAR_FP_BOUND = 0.05
 # Measured after the second revision: F1 0.961, near-miss false positives 1/63.
 F1_FLOOR_2 = 0.92
+# Measured after the lead term on the tuning two-thirds of the third set (53 articles): F1 0.976,
+# no near miss flagged; a third (27 articles) was held out blind and scored once (see the commit).
+F1_FLOOR_3 = 0.90
+NEAR_FP_BOUND_3 = 0.10
 
 
 @pytest.fixture(scope="module")
@@ -71,3 +77,15 @@ def test_second_devset_finds_articles_on_the_topic_in_every_language(
     assert len(non_english) >= 20
     found = sum(seed_model.score(r["title"], r["text"]).relevant for r in non_english)
     assert found / len(non_english) >= 0.85, found
+
+
+def test_third_devset_long_articles(seed_model: RelevanceModel) -> None:
+    docs = read_jsonl(DEVSET3)
+    assert len(docs) >= 80
+    scores = [seed_model.score(d.title, d.text).score for d in docs]
+    m = metrics_at(scores, [d.relevant for d in docs], seed_model.threshold)
+    assert m.f1 >= F1_FLOOR_3, m
+    near_fp, near_n = false_positive_rate(scores, [d.kind for d in docs], "near", 0.5)
+    assert near_fp / near_n <= NEAR_FP_BOUND_3, (near_fp, near_n)
+    irr_fp, _irr_n = false_positive_rate(scores, [d.kind for d in docs], "irr", 0.5)
+    assert irr_fp == 0
