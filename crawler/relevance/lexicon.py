@@ -45,10 +45,6 @@ WINDOW = 1
 DOC_ANCHORS = 3
 DOC_FACTOR = 0.5
 DOC_MIN_WEIGHT = 2.5
-# News puts its subject up front: the concept score of the lead (the first LEAD_SENTENCES
-# sentences after the title) is kept apart, so a long essay that states its subject early is
-# not diluted by the paragraphs that circle it (the model decides how much the lead weighs).
-LEAD_SENTENCES = 4
 
 
 def _rx(alternatives: list[str]) -> re.Pattern[str]:
@@ -128,10 +124,6 @@ class LexiconHits:
     title: float = 0.0
     # Sentences about war, sanctions or diplomacy.
     distractor: int = 0
-    # Concept score of the lead: the first LEAD_SENTENCES sentences after the title.
-    lead: float = 0.0
-    # Each sentence's concept score, in document order (the title first when there is one).
-    scores: list[float] = field(default_factory=list)
     weights: dict[str, float] = field(default_factory=dict)
     counts: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
     phrases: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -194,7 +186,6 @@ def analyse(lexicon: Lexicon, title: str | None, text: str) -> LexiconHits:
     anchored = [a or b for a, b in zip(leader, country, strict=True)]
     for i, s in enumerate(sents):
         if abroad[i]:
-            hits.scores.append(0.0)
             continue
         near = any(anchored[max(0, i - WINDOW) : i + WINDOW + 1])
         factor, min_weight = 1.0, 0.0
@@ -208,13 +199,9 @@ def analyse(lexicon: Lexicon, title: str | None, text: str) -> LexiconHits:
             scopes = frozenset(("near",))
             factor, min_weight = DOC_FACTOR, DOC_MIN_WEIGHT
         else:
-            hits.scores.append(0.0)
             continue
         score = factor * _sentence_score(lexicon, s, scopes, hits, min_weight)
-        hits.scores.append(score)
         hits.total += score
         if head and i == 0:
             hits.title = score
-    start = 1 if head else 0
-    hits.lead = sum(hits.scores[start : start + LEAD_SENTENCES])
     return hits
