@@ -24,9 +24,11 @@ def test_corpus_f1_and_near_miss_rate(seed_model: RelevanceModel, corpus_dir: Pa
     near_fp, near_n = false_positive_rate(scores, [d.kind for d in docs], "near", 0.5)
     irr_fp, irr_n = false_positive_rate(scores, [d.kind for d in docs], "irr", 0.5)
     print(f"corpus: P {m.precision:.3f} R {m.recall:.3f} F1 {m.f1:.3f}; near FP {near_fp}/{near_n}")
-    # Measured 0.851 (P 0.80, R 0.91) when written; the floor leaves room for two items.
-    assert m.f1 >= 0.78
-    assert near_fp / near_n <= 0.06
+    # The lexicon was written and tuned without access to the corpus, on the development sets
+    # in tests/relevance/ (see the README). Measured: F1 0.792 (P 0.73, R 0.86), near 7/112.
+    # The floors leave room for about one item either way.
+    assert m.f1 >= 0.76
+    assert near_fp / near_n <= 0.075
     assert irr_fp / irr_n <= 0.01
 
 
