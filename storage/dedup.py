@@ -6,7 +6,9 @@ index from the database, so detection works across runs. The LSH banding is done
 over the whole signature matrix at once (one sort per band) instead of datasketch's
 per-key dict inserts: for 20,000 stored signatures that is about 0.1 s instead of about 2.7 s
 (measured with tests/storage/bench_dedup.py and a datasketch MinHashLSH insertion session).
-datasketch still computes the signatures and picks the band layout (b, r) for the threshold.
+The signatures and the band layout (b, r) are datasketch's, computed in numpy (tests compare
+them with datasketch's own), because importing datasketch loads SciPy: 0.5 s and 40 MB in
+every process that signs or checks.
 
 A duplicate points at its cluster's original (the first article of the story), which is the
 cluster id: originals get ``cluster_id`` = their own id when stored.
@@ -19,7 +21,6 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -28,15 +29,14 @@ from sqlalchemy.orm import Session
 
 from storage.models import Article
 
-if TYPE_CHECKING:
-    from datasketch import MinHash
-
-# datasketch is imported where it is used: it imports scipy (about 0.4 s), which a crawl that
-# finds nothing new never needs.
-
 SIG_DTYPE = np.dtype("<u4")
-_SCHEME = "affine32"  # datasketch's default; stated so stored signatures stay comparable
+# Signatures are datasketch's MinHash with its default "affine32" scheme and seed 1, computed
+# here in numpy (tests check they are identical to datasketch's): importing datasketch loads
+# SciPy, about 0.5 s and 40 MB in every process that signs.
 _SEED = 1
+_FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35))
+_MAX32 = np.uint32(0xFFFFFFFF)
+_CHUNK = 4096  # shingles permuted at once: bounds the (shingles x num_perm) matrix to ~2 MB
 _NON_WORD = re.compile(r"[\W_]+")
 # Pending additions are merged into the sorted band arrays once there are this many.
 _MERGE_EVERY = 2048
@@ -100,9 +100,36 @@ def shingle_hashes(normalized: str, k: int, memo: dict[str, int] | None = None) 
     return (mixed >> np.uint64(32)).astype(np.uint32)
 
 
-def _identity(value: int) -> int:
-    """datasketch hash function for inputs that are already 32-bit hashes."""
-    return value
+@functools.lru_cache(maxsize=8)
+def _permutations(num_perm: int, seed: int = _SEED) -> tuple[SigArray, SigArray]:
+    """datasketch's affine32 permutations ``h -> a*h + b mod 2**32`` (odd ``a``)."""
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a, b
+
+
+def _fmix32(hv: U32Array) -> U32Array:
+    """MurmurHash3's 32-bit finalizer, which datasketch applies before permuting."""
+    s1, m1, s2, m2 = _FMIX32
+    hv = hv ^ (hv >> s1)
+    hv = hv * m1
+    hv = hv ^ (hv >> s2)
+    hv = hv * m2
+    return hv ^ (hv >> s1)
+
+
+def minhash_values(hashes: U32Array, num_perm: int) -> SigArray:
+    """The MinHash signature of a set of 32-bit hashes: what datasketch's
+    ``MinHash(num_perm, seed=1, scheme="affine32", hashfunc=identity).update_batch(hashes)``
+    holds in ``hashvalues`` (all ``2**32 - 1`` for no hashes)."""
+    a, b = _permutations(num_perm)
+    out = np.full(num_perm, _MAX32, dtype=np.uint32)
+    mixed = _fmix32(np.asarray(hashes, dtype=np.uint32))
+    for start in range(0, mixed.size, _CHUNK):
+        chunk = mixed[start : start + _CHUNK, None]
+        np.minimum(out, (chunk * a + b).min(axis=0), out=out)
+    return out
 
 
 # False negatives are weighted far above false positives: every LSH candidate is checked
@@ -150,24 +177,12 @@ class Signer:
     def __init__(self, num_perm: int = 128, shingle_words: int = 5) -> None:
         self.num_perm = num_perm
         self.shingle_words = shingle_words
-        self._template: MinHash | None = None
         self._word_memo: dict[str, int] = {}
 
     def signature(self, normalized: str) -> SigArray:
         """The MinHash values of already-normalized text."""
-        from datasketch import MinHash
-
-        if self._template is None:
-            self._template = MinHash(num_perm=self.num_perm, seed=_SEED, scheme=_SCHEME)
-        mh = MinHash(
-            num_perm=self.num_perm,
-            seed=_SEED,
-            hashfunc=_identity,
-            permutations=self._template.permutations,
-            scheme=_SCHEME,
-        )
-        mh.update_batch(shingle_hashes(normalized, self.shingle_words, self._word_memo))
-        return np.asarray(mh.hashvalues, dtype=np.uint32)
+        hashes = shingle_hashes(normalized, self.shingle_words, self._word_memo)
+        return minhash_values(hashes, self.num_perm)
 
     def sign(self, text: str) -> tuple[str, bytes]:
         """``(text_hash, minhash)``: the sha256 hex of the normalized text and the signature

@@ -3,7 +3,7 @@
 Each is a pure function of its arguments (plus per-process caches of loaded models), so the
 crawl process's reactor thread spends no CPU on extraction, compression, scoring or signing.
 The crawl process imports this module only for the functions' names; what they need
-(trafilatura, the relevance model, datasketch) is imported inside them, in the worker.
+(trafilatura, the relevance model, numpy) is imported inside them, in the worker.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ if TYPE_CHECKING:
 
 # Modules the tasks import besides extraction (scoring, signing): the forkserver imports them
 # once and every worker shares them, instead of each worker importing them on its first page.
-# Signing alone loads numpy, SQLAlchemy (storage.dedup) and datasketch (which imports SciPy):
-# about 90 MB per worker when each imported them itself, measured on the corpus crawl.
-WORKER_PRELOAD = ("crawler.relevance", "storage.dedup", "datasketch")
+# Signing loads numpy and SQLAlchemy (storage.dedup): about 50 MB per worker when each
+# imported them itself, measured on the corpus crawl.
+WORKER_PRELOAD = ("crawler.relevance", "storage.dedup")
 
 # Raw pages are archived for re-extraction, not served: level 1 compresses news HTML about 4x
 # at a fraction of the CPU of the default level 6 (which was half of the store stage's time).

@@ -209,3 +209,18 @@ def test_band_layout_matches_datasketch(num_perm: int, threshold: float) -> None
 
     ref = MinHashLSH(threshold=threshold, num_perm=num_perm, weights=dedup_mod.LSH_WEIGHTS)
     assert dedup_mod._band_layout(threshold, num_perm) == (ref.b, ref.r)
+
+
+@pytest.mark.parametrize("num_perm", [16, 128, 256])
+@pytest.mark.parametrize("count", [1, 7, 300, 9000])
+def test_minhash_values_match_datasketch(num_perm: int, count: int) -> None:
+    """Signatures are datasketch's MinHash (affine32, seed 1), computed without importing it:
+    a difference would make every signature stored by an earlier version incomparable."""
+    import numpy as np
+    from datasketch import MinHash
+
+    rng = random.Random(count * 1000 + num_perm)
+    hashes = np.array([rng.getrandbits(32) for _ in range(count)], dtype=np.uint32)
+    ref = MinHash(num_perm=num_perm, seed=1, scheme="affine32", hashfunc=lambda v: v)
+    ref.update_batch(hashes)
+    assert dedup_mod.minhash_values(hashes, num_perm).tolist() == [int(v) for v in ref.hashvalues]
