@@ -17,6 +17,7 @@ from trafilatura import bare_extraction
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
+from crawler.extraction import dateparse
 from crawler.extraction.decode import decode_html
 from crawler.extraction.language import declared_language, guess_language
 from crawler.extraction.result import Extracted
@@ -45,6 +46,8 @@ _CANONICAL_XPATHS = (
     "//meta[@property='og:url']/@content",
     "//meta[@name='og:url']/@content",
 )
+
+dateparse.install()
 
 
 def extract_article(

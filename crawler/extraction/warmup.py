@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from htmldate.extractors import get_external_parser
 from justext.core import define_stoplist
 from trafilatura import external
 
+from crawler.extraction.dateparse import news_date_parser
 from crawler.extraction.extract import extract_article
 
 _WARM_PAGE = (
@@ -16,10 +16,10 @@ _WARM_PAGE = (
 
 
 def warm() -> None:
-    """Import trafilatura, run it once, and build htmldate's dateparser (all locales)."""
+    """Import trafilatura, run it once, and build the date parser's locales."""
     extract_article(_WARM_PAGE, "http://localhost/warm-up")
-    # A string no parser understands makes dateparser load and compile every locale now.
-    get_external_parser().get_date_data("warm 12 up 2016")
+    # A string no parser understands makes dateparser load and compile each of its locales.
+    news_date_parser().get_date_data("warm 12 up 2016")
     # trafilatura's justext fallback (pages whose main extraction finds little text) merges
     # every language's stoplist into one set of ~150,000 words on its first use: about 25 MB
     # and 0.2 s, built here once instead of in every worker.
