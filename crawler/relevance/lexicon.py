@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
+from crawler.relevance.alternation import factor
 from crawler.relevance.text import normalize, sentences
 from storage.exceptions import ModelError
 
@@ -48,7 +49,8 @@ DOC_MIN_WEIGHT = 2.5
 
 
 def _rx(alternatives: list[str]) -> re.Pattern[str]:
-    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")", re.UNICODE)
+    """The phrases as one pattern matched at word starts (alternatives factored for speed)."""
+    return re.compile(r"(?<!\w)(?:" + factor(alternatives) + r")", re.UNICODE)
 
 
 _NEVER = _rx(["(?!x)x"])
