@@ -296,6 +296,15 @@ def main(argv: list[str] | None = None) -> int:
         f"x {os.cpu_count()} CPUs; recrawl: {sum(again.cpu.values()):.1f} s CPU in "
         f"{len(again.cpu)} processes"
     )
+    # The ceiling this CPU account allows: even with every CPU busy from the first instant to
+    # the last, the crawl cannot finish sooner than its CPU seconds spread over all CPUs.
+    cpus = os.cpu_count() or 1
+    floor = sum(first.cpu.values()) / cpus
+    print(
+        f"ceiling:  {sum(first.cpu.values()):.1f} CPU s over {cpus} CPUs take at least "
+        f"{floor:.1f} s: ratio at most {first.served / floor / bound.rate:.2f} with no idle "
+        f"CPU (measured {rate / bound.rate:.2f}, so {100 * floor / first.seconds:.0f}% busy)"
+    )
     print(f"work folder: {work}")
     return 0
 
