@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import gc
 import importlib
 import logging
 import os
@@ -20,6 +21,7 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from storage.exceptions import NewsmonError
 
@@ -145,5 +147,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+def console_main() -> NoReturn:
+    """The ``newsmon`` script (and ``python -m scheduler.cli``): ``main()``, then exit.
+
+    Before the interpreter exits, the heap is frozen: its final garbage collections would
+    otherwise walk every object of the thousand-odd modules a crawl imports, about 0.15 s of
+    a crawl with nothing new (1 s in all). Nothing is left to collect that matters (output
+    is flushed first; atexit handlers still run). Only here, not in ``main()``: tests call
+    ``main()`` many times in one process, and a freeze there would pin their garbage.
+    """
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    console_main()
