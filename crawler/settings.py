@@ -26,6 +26,15 @@ DOWNLOADER_MIDDLEWARES = {
     # Responses pass middlewares from high to low numbers: this one sees a 429/503 before
     # Scrapy's RetryMiddleware (550) and retries it only after its Retry-After.
     "crawler.middlewares.retry_after.RetryAfterMiddleware": 560,
+    # Off with COOKIES_ENABLED too: Scrapy loads the class even when it is disabled, and its
+    # module imports tldextract and requests (about 60 ms of every crawl's start-up).
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
+}
+
+EXTENSIONS = {
+    # Only records the process's peak RSS in the run's stats (nothing reads it) and, when a
+    # limit is set (newsmon sets none), mails or stops; its module imports scrapy.mail.
+    "scrapy.extensions.memusage.MemoryUsage": None,
 }
 
 
@@ -57,6 +66,7 @@ def build_settings(job: CrawlJob, run_id: int | None = None) -> dict[str, Any]:
         # Only http(s) is ever fetched (SafeTargetMiddleware refuses the rest too).
         "DOWNLOAD_HANDLERS": {"file": None, "s3": None, "ftp": None, "data": None},
         "DOWNLOADER_MIDDLEWARES": DOWNLOADER_MIDDLEWARES,
+        "EXTENSIONS": EXTENSIONS,
         "ITEM_PIPELINES": ITEM_PIPELINES,
         # Outputs of one callback processed in parallel: a listing's article requests are
         # scheduled in chunks of this size, which sets the order articles are fetched in.
