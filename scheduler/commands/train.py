@@ -20,10 +20,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="refit the relevance model from seeds + review labels (or roll back)",
         description="Refit the model from seeds/ and the reviewers' labels, print "
         "cross-validated precision/recall on the labels before and after, and make the new "
-        "model current. The previous model is kept: `newsmon train --rollback` restores it. "
-        "Run `newsmon rescore` afterwards to rescore stored articles.",
+        "model current, unless it does worse on the labels than the seeds-only model (then it "
+        "is saved but not used; --force uses it anyway). The previous model is kept: "
+        "`newsmon train --rollback` restores it. Run `newsmon rescore` afterwards to rescore "
+        "stored articles.",
     )
     p.add_argument("--rollback", action="store_true", help="make the previous model current")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="make the new model current even if it does worse on the labels",
+    )
     p.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     p.set_defaults(func=run)
 
@@ -66,13 +73,29 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     print(f"on the review labels (threshold {threshold:.2f}):")
     if current is not None and labelled:
         print(_line(f"current model {current.version}", evaluate(current, labelled)))
+    before: Metrics | None = None
     if labelled:
         # The seeds-only model never saw a label: an honest "before" figure.
         seeds_only = train(base, threshold=threshold)
-        print(_line("before (seeds only)", evaluate(seeds_only, labelled)))
+        before = evaluate(seeds_only, labelled)
+        print(_line("before (seeds only)", before))
     after_cv = cross_validate(base, labelled, threshold=threshold, folds=args.folds)
     print(_line("after, cross-validated", after_cv))
     model = train([*base, *labelled], threshold=threshold)
+    if after_cv is not None and before is not None and after_cv.f1 < before.f1 and not args.force:
+        # Both figures are on articles the judged model never learned from (the seeds-only
+        # model saw no label; ``after_cv`` is cross-validated), so they compare fairly.
+        store.save(model, activate=False)
+        if current is None:
+            store.save(seeds_only)
+            current = seeds_only
+        print(
+            f"relevance model: {model.version} saved but NOT made current: on labelled "
+            f"articles it did not learn from it does worse than the seeds-only model (F1 "
+            f"{after_cv.f1:.3f} < {before.f1:.3f}); {current.version} stays current"
+        )
+        print("`newsmon train --force` makes the new model current anyway")
+        return 0
     store.save(model)
     previous = current.version if current is not None else None
     print(f"relevance model: {model.version} (current)")
