@@ -77,6 +77,9 @@ def build_settings(job: CrawlJob, run_id: int | None = None) -> dict[str, Any]:
         # some 40 pages in the stages, enough to keep every worker fed.
         "SCRAPER_SLOT_MAX_ACTIVE_SIZE": 12_000_000,
         "LOG_LEVEL": "INFO",
+        # Scrapy reads each generator callback's source on its first call to warn about
+        # `return value` in it (10-20 ms each); tests/crawler/test_spider.py checks that instead.
+        "WARN_ON_GENERATOR_RETURN_VALUE": False,
         "STATS_DUMP": False,
         # Longest Retry-After honoured (seconds); a longer one gives the URL up for this run.
         "NEWSMON_RETRY_AFTER_MAX": 60.0,
