@@ -10,13 +10,14 @@ from scrapy import Request, Spider, signals
 from scrapy.exceptions import DropItem
 
 from crawler import stats as st
-from crawler.extraction import Extracted, ExtractionPool
 from crawler.extraction.tasks import WORKER_PRELOAD, extract_and_pack
 from crawler.items import ArticleItem
 from crawler.pipelines.ordering import FetchOrder
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+
+    from crawler.extraction import Extracted, ExtractionPool
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +80,9 @@ class ExtractPipeline:
     def get_pool(self) -> ExtractionPool:
         """The pool, started on first use."""
         if self.pool is None:
+            # Imported here: a crawl that requests no article never needs it.
+            from crawler.extraction.pool import ExtractionPool
+
             self.pool = ExtractionPool(
                 self.workers,
                 max_tasks_per_child=self.max_tasks_per_worker,

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any, Self
 from scrapy import Spider
 
 from crawler import stats as st
-from crawler.extraction import ExtractionPool
 from crawler.extraction.tasks import model_version, score_article
 from crawler.items import ArticleItem
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
+    from crawler.extraction import ExtractionPool
     from crawler.relevance import RelevanceModel, Score
 
 

@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Self
 
 from scrapy import Spider
 
-from crawler.extraction import ExtractionPool
 from crawler.extraction.tasks import sign_text
 from crawler.items import ArticleItem
 from crawler.pipelines.ordering import FetchOrder
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+
+    from crawler.extraction import ExtractionPool
 
 
 class SignaturePipeline:
