@@ -35,6 +35,9 @@ EXTENSIONS = {
     # Only records the process's peak RSS in the run's stats (nothing reads it) and, when a
     # limit is set (newsmon sets none), mails or stops; its module imports scrapy.mail.
     "scrapy.extensions.memusage.MemoryUsage": None,
+    # Never configured by newsmon (no FEEDS; TELNETCONSOLE_ENABLED is False): not loaded at all.
+    "scrapy.extensions.feedexport.FeedExporter": None,
+    "scrapy.extensions.telnet.TelnetConsole": None,
 }
 
 
