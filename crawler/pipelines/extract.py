@@ -123,6 +123,15 @@ class ExtractPipeline:
         return item
 
 
+def extraction_stage(crawler: Crawler | None, stage: str) -> ExtractPipeline:
+    """The crawl's ExtractPipeline, whose pool the later stages share; ``stage`` names the
+    asking stage in the error raised when there is none."""
+    extract = crawler.get_item_pipeline(ExtractPipeline) if crawler else None
+    if extract is None:
+        raise RuntimeError(f"{stage} needs a pool or the ExtractPipeline")
+    return extract
+
+
 def apply_extracted(item: ArticleItem, ex: Extracted) -> None:
     """Copy extraction results into the item; listing hints fill what the page lacks."""
     item.text = ex.text

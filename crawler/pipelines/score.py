@@ -61,12 +61,9 @@ class ScorePipeline:
 
     def _pool(self) -> ExtractionPool:
         if self.pool is None:
-            from crawler.pipelines.extract import ExtractPipeline
+            from crawler.pipelines.extract import extraction_stage
 
-            extract = self._crawler.get_item_pipeline(ExtractPipeline) if self._crawler else None
-            if extract is None:
-                raise RuntimeError("ScorePipeline needs a pool or the ExtractPipeline")
-            self.pool = extract.get_pool()
+            self.pool = extraction_stage(self._crawler, "ScorePipeline").get_pool()
         return self.pool
 
     async def process_item(self, item: ArticleItem, spider: Spider) -> ArticleItem:

@@ -49,11 +49,9 @@ class SignaturePipeline:
 
     def _pool(self) -> ExtractionPool:
         if self.pool is None:
-            from crawler.pipelines.extract import ExtractPipeline
+            from crawler.pipelines.extract import extraction_stage
 
-            extract = self._crawler.get_item_pipeline(ExtractPipeline) if self._crawler else None
-            if extract is None:
-                raise RuntimeError("SignaturePipeline needs a pool or the ExtractPipeline")
+            extract = extraction_stage(self._crawler, "SignaturePipeline")
             self.pool = extract.get_pool()
             self.order = self.order or extract.order
         return self.pool
