@@ -123,8 +123,14 @@ class JobEvents:
         daily = self.scheduler.get_job(DIGEST_JOB)
         if daily is None:
             return
-        when = dt.datetime.now(dt.UTC) + self.retry_after
-        if daily.next_run_time is not None and daily.next_run_time <= when:
+        now = dt.datetime.now(dt.UTC)
+        when = now + self.retry_after
+        upcoming = daily.next_run_time
+        if upcoming is not None and upcoming <= now:
+            # Still the run that just failed: a job that fails at once is reported from the
+            # scheduler's own thread before the scheduler has moved the job on.
+            upcoming = daily.trigger.get_next_fire_time(upcoming, now)
+        if upcoming is not None and upcoming <= when:
             return  # the daily run comes first anyway
         self.scheduler.add_job(
             daily.func,

@@ -15,15 +15,17 @@ import time
 from pathlib import Path
 
 import pytest
+from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from apscheduler.util import obj_to_ref, ref_to_obj
 
 from scheduler.config import parse_config
-from scheduler.daemon import JOBS_TABLE, install_jobs, make_scheduler
+from scheduler.daemon import JOBS_TABLE, JobEvents, install_jobs, make_scheduler
 from scheduler.jobplan import JobSpec, plan_jobs
 from storage.engine import make_engine
+from storage.exceptions import DeliveryError
 from tests.scheduler import daemon_support as jobs_for_tests
 
 CONFIG = """
@@ -126,7 +128,7 @@ def test_undelivered_digest_is_retried_later_and_the_retry_survives_a_restart(
     install_jobs(sched, [daily], make_engine(sqlite_url))
     sched.start()
     try:
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 30  # polls: returns as soon as the job is there
         while sched.get_job("digest-retry") is None and time.monotonic() < deadline:
             time.sleep(0.05)
         retry = sched.get_job("digest-retry")
@@ -142,6 +144,36 @@ def test_undelivered_digest_is_retried_later_and_the_retry_survives_a_restart(
         assert again.get_job("digest-retry") is not None  # still owed after a restart
     finally:
         again.shutdown()
+
+
+def test_a_digest_that_fails_before_the_scheduler_moves_it_on_is_still_retried(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    # A digest that fails at once (connection refused) can be reported from the scheduler's
+    # own thread while the job still shows the run that just failed as its next run time.
+    sched = _scheduler(sqlite_url)
+    failed_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    sched.add_job(
+        jobs_for_tests.undeliverable,
+        IntervalTrigger(hours=24),
+        id="digest",
+        kwargs={"path": str(tmp_path / "runs.log")},
+        next_run_time=failed_at,
+    )
+    sched.start(paused=True)
+    try:
+        events = JobEvents(sched)
+        events(
+            JobExecutionEvent(
+                EVENT_JOB_ERROR, "digest", "default", failed_at, exception=DeliveryError("down")
+            )
+        )
+        retry = sched.get_job("digest-retry")
+        assert retry is not None  # not taken for "the daily run comes first"
+        wait = retry.next_run_time - dt.datetime.now(dt.UTC)
+        assert dt.timedelta(minutes=29) < wait <= dt.timedelta(minutes=30)
+    finally:
+        sched.shutdown()
 
 
 def test_restart_resumes_jobs_from_the_job_store(sqlite_url: str, tmp_path: Path) -> None:
@@ -166,7 +198,7 @@ def test_restart_resumes_jobs_from_the_job_store(sqlite_url: str, tmp_path: Path
     second.start()
     try:
         assert second.get_job("hourly").next_run_time == planned
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 30
         while not jobs_for_tests.lines(log, "overdue") and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(0.3)

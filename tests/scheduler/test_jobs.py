@@ -50,7 +50,7 @@ def test_timeout_stops_the_whole_process_group(tmp_path: Path) -> None:
         run_command([sys.executable, "-c", SPAWNER, str(pidfile)], timeout=2, grace=1, name="t")
     assert time.monotonic() - t0 < 10
     grandchild = int(pidfile.read_text())
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 15
     while _alive(grandchild) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _alive(grandchild)
