@@ -9,8 +9,10 @@ Jobs (ids are fixed so a restart finds them again):
     housekeeping     daily at ``schedule.housekeeping_time`` in ``digest.timezone``
 
 Every job: ``replace_existing``, ``coalesce`` (a backlog of missed runs runs once),
-``max_instances=1``, ``misfire_grace_time`` from the config. When the stored job has the same
-trigger and arguments, its stored next run time is kept, so a restart resumes the schedule
+``max_instances=1``, ``misfire_grace_time`` from the config - except crawls, which run however
+late: a group's crawl that waits for the crawl worker while another group's crawl runs longer
+than the grace time would otherwise be dropped, at every interval. When the stored job has the
+same trigger and arguments, its stored next run time is kept, so a restart resumes the schedule
 instead of starting it over (a daemon restarted every 50 minutes still crawls hourly).
 
 The job store table (``apscheduler_jobs``) must never be shared by two running schedulers
@@ -190,6 +192,8 @@ def install_jobs(
             extra["next_run_time"] = old.next_run_time  # resume; misfires are coalesced
         elif old is None and spec.run_first_at_start:
             extra["next_run_time"] = now
+        if spec.run_late:
+            extra["misfire_grace_time"] = None
         scheduler.add_job(
             spec.func,
             spec.trigger,

@@ -4,6 +4,7 @@ failing job, one instance per job, resuming from the job store after a restart, 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -287,3 +288,33 @@ def test_schedule_process_lists_jobs_refuses_a_second_daemon_and_stops_on_sigter
         if daemon.poll() is None:
             daemon.kill()
             daemon.wait()
+
+
+def test_a_crawl_group_queued_behind_a_long_crawl_still_runs(
+    sqlite_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Groups share one crawl worker and fall due together; the second waits for the first.
+    # A crawl longer than misfire_grace_seconds must not make the waiting group miss its run
+    # (it would miss it at every interval: that group would never be crawled).
+    log = tmp_path / "runs.log"
+    cfg_text = CONFIG.replace("misfire_grace_seconds = 900", "misfire_grace_seconds = 1")
+    cfg = parse_config(cfg_text, None)
+    planned = plan_jobs(cfg, config_path=None, database_url=sqlite_url)
+    crawls = [s for s in planned if s.id.startswith("crawl:")]
+    assert [s.id for s in crawls] == ["crawl:fast", "crawl:slow"]
+    specs = [
+        dataclasses.replace(s, func=jobs_for_tests.slow, kwargs={"path": str(log), "seconds": 2.5})
+        for s in crawls
+    ]
+    sched = _scheduler(sqlite_url, cfg_text)
+    install_jobs(sched, specs, make_engine(sqlite_url))
+    with caplog.at_level(logging.INFO):
+        sched.start()
+        try:
+            deadline = time.monotonic() + 30
+            while len(jobs_for_tests.lines(log, "end")) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            sched.shutdown(wait=True)
+    assert "missed its run time" not in caplog.text
+    assert len(jobs_for_tests.lines(log, "start")) == 2  # both groups crawled, one after the other
