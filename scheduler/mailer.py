@@ -74,19 +74,38 @@ class SmtpMailer:
 
     def send(self, message: bytes, *, sender: str, recipients: Sequence[str]) -> None:
         """Deliver to every recipient; DeliveryError when the server cannot be used or
-        refuses every recipient. A partial refusal is logged and counts as delivered."""
+        refuses every recipient. A partial refusal is logged and counts as delivered.
+
+        The server's 250 reply to the message data is where it takes the message: whatever
+        happens after it (an odd reply to QUIT, a dropped connection) is logged, not raised.
+        """
         where = f"{self.host}:{self.port}"
         logger.info("sending to %d recipient(s) via %s (%s)", len(recipients), where, self.security)
         try:
-            with self._connect() as smtp:
-                if self.username:
-                    smtp.login(self.username, self._password or "")
-                refused = smtp.sendmail(sender, list(recipients), message)
-        except smtplib.SMTPAuthenticationError as exc:
-            raise DeliveryError(f"SMTP {where}: login as {self.username!r} refused") from exc
+            smtp = self._connect()
         except (smtplib.SMTPException, OSError) as exc:
             # OSError covers refused connections, timeouts and ssl.SSLError.
             raise DeliveryError(f"SMTP {where}: {exc.__class__.__name__}: {exc}") from exc
+        try:
+            try:
+                if self.username:
+                    smtp.login(self.username, self._password or "")
+                refused = smtp.sendmail(sender, list(recipients), message)
+            except smtplib.SMTPAuthenticationError as exc:
+                raise DeliveryError(f"SMTP {where}: login as {self.username!r} refused") from exc
+            except (smtplib.SMTPException, OSError) as exc:
+                raise DeliveryError(f"SMTP {where}: {exc.__class__.__name__}: {exc}") from exc
+            try:
+                smtp.quit()
+            except (smtplib.SMTPException, OSError) as exc:
+                logger.warning(
+                    "SMTP %s: message accepted, then QUIT failed: %s: %s",
+                    where,
+                    exc.__class__.__name__,
+                    exc,
+                )
+        finally:
+            smtp.close()
         for rcpt, (code, reply) in refused.items():
             logger.warning("SMTP %s refused recipient %s: %s %r", where, rcpt, code, reply)
 

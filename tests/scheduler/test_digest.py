@@ -18,7 +18,15 @@ from storage.exceptions import DeliveryError
 from storage.models import Digest
 from storage.records import SourceCounts
 from storage.runs import finish_run, start_run
-from tests.scheduler.digest_support import Clock, article, migrated, parts, seed, smtp_server
+from tests.scheduler.digest_support import (
+    Clock,
+    SmtpSink,
+    article,
+    migrated,
+    parts,
+    seed,
+    smtp_server,
+)
 
 OPTIONS = DigestOptions(
     sender="newsmon@example.org",
@@ -295,3 +303,29 @@ def test_stories_beyond_max_stories_are_listed_briefly_and_count_delivered(sqlit
     assert "5 new stories" in sink.messages[0]["Subject"]
     assert "nothing new" in sink.messages[1]["Subject"]
     engine.dispose()
+
+
+class RudeGoodbye(SmtpSink):
+    """Accepts the message (250 to DATA) and then answers QUIT with 421 instead of 221."""
+
+    async def handle_QUIT(self, server, session, envelope) -> str:  # type: ignore[no-untyped-def]
+        return "421 4.3.2 closing connection"
+
+
+def test_a_digest_accepted_by_the_server_counts_as_sent_whatever_the_reply_to_quit(
+    seeded,
+) -> None:  # type: ignore[no-untyped-def]
+    # The 250 reply to DATA is where the server takes the message; an odd reply to the QUIT
+    # after it must not mark the digest failed (its stories would go out again tomorrow).
+    clock = Clock()
+    with smtp_server(RudeGoodbye()) as (sink, port):
+        service = DigestService(
+            seeded, OPTIONS, mailer=SmtpMailer("127.0.0.1", port, security="none"), clock=clock
+        )
+        outcomes = service.run()
+        assert [o.action for o in outcomes] == ["sent"]
+        clock.advance(days=1)
+        service.run()
+    assert _statuses(seeded) == ["sent", "sent"]
+    first, second = (parts(m)[0] for m in sink.messages)
+    assert "Coup rumours" in first and "Coup rumours" not in second
