@@ -56,6 +56,7 @@ logger = logging.getLogger(__name__)
 
 JOBS_TABLE = "apscheduler_jobs"
 DIGEST_JOB = "digest"
+# Retry jobs are "digest-retry:<UTC time>": one id per retry (see JobEvents._retry_digest).
 DIGEST_RETRY_JOB = "digest-retry"
 DIGEST_RETRY_AFTER = dt.timedelta(minutes=30)
 
@@ -96,8 +97,8 @@ class JobEvents:
     """Job outcomes go to the log; a failed job never stops the daemon.
 
     When the digest could not be delivered (DeliveryError: mail server down or refusing), a
-    one-off ``digest-retry`` job tries again ``retry_after`` later instead of waiting a day;
-    the retry carries everything still undelivered, like any digest run.
+    one-off ``digest-retry:<time>`` job tries again ``retry_after`` later instead of waiting a
+    day; the retry carries everything still undelivered, like any digest run.
     """
 
     scheduler: BaseScheduler
@@ -110,10 +111,10 @@ class JobEvents:
             logger.error(
                 "job %s failed: %s: %s", job_id, type(event.exception).__name__, event.exception
             )
-            if job_id in (DIGEST_JOB, DIGEST_RETRY_JOB) and isinstance(
+            if (job_id == DIGEST_JOB or is_digest_retry(job_id)) and isinstance(
                 event.exception, DeliveryError
             ):
-                self._retry_digest()
+                self._retry_digest(job_id)
         elif event.code == EVENT_JOB_MISSED:
             logger.warning("job %s missed its run time (daemon down or busy); skipped", job_id)
         elif event.code == EVENT_JOB_MAX_INSTANCES:
@@ -121,7 +122,7 @@ class JobEvents:
         else:
             logger.info("job %s done", job_id)
 
-    def _retry_digest(self) -> None:
+    def _retry_digest(self, failed: str) -> None:
         daily = self.scheduler.get_job(DIGEST_JOB)
         if daily is None:
             return
@@ -134,11 +135,16 @@ class JobEvents:
             upcoming = daily.trigger.get_next_fire_time(upcoming, now)
         if upcoming is not None and upcoming <= when:
             return  # the daily run comes first anyway
+        # A new id, never the failed retry's: when a job fails at once the scheduler settles
+        # it only after this listener has run, and settling a one-off job removes its id.
+        for job in self.scheduler.get_jobs():
+            if is_digest_retry(job.id) and job.id != failed:
+                self.scheduler.remove_job(job.id)  # one retry pending at a time
         self.scheduler.add_job(
             daily.func,
             "date",
             run_date=when,
-            id=DIGEST_RETRY_JOB,
+            id=f"{DIGEST_RETRY_JOB}:{when.strftime('%Y%m%dT%H%M%S.%fZ')}",
             name="digest retry after a delivery failure",
             kwargs=dict(daily.kwargs),
             replace_existing=True,
@@ -146,6 +152,11 @@ class JobEvents:
         logger.warning(
             "digest not delivered; trying again at %s", when.isoformat(timespec="seconds")
         )
+
+
+def is_digest_retry(job_id: str) -> bool:
+    """A one-off digest retry (``digest-retry`` alone in earlier versions)."""
+    return job_id == DIGEST_RETRY_JOB or job_id.startswith(f"{DIGEST_RETRY_JOB}:")
 
 
 def stored_jobs(engine: Engine) -> dict[str, Job]:
@@ -205,7 +216,7 @@ def install_jobs(
             **extra,
         )
     # A pending digest retry is kept: it is not in the plan, but it is still owed.
-    stale = [j for j in stored if j not in wanted and j != DIGEST_RETRY_JOB]
+    stale = [j for j in stored if j not in wanted and not is_digest_retry(j)]
     if stale:
         # Before start() the scheduler only sees pending jobs, so remove these in the store.
         store = SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE)
