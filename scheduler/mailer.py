@@ -8,13 +8,14 @@ The SMTP password never comes from the config file: the config names an environm
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import ssl
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from scheduler.config import SmtpOptions
-from storage.exceptions import ConfigError, DeliveryError
+from storage.exceptions import ConfigError, DeliveryError, DeliveryUncertainError
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +25,43 @@ class Mailer(Protocol):
 
     def send(self, message: bytes, *, sender: str, recipients: Sequence[str]) -> None:
         """Send ``message`` (RFC 5322 bytes, CRLF line ends); raise DeliveryError on failure."""
+
+
+class _ReplyToDataLost(Exception):
+    """The message data and its final dot were written, but no valid reply to them was read."""
+
+
+class _SMTP(smtplib.SMTP):
+    """smtplib.SMTP whose DATA tells "the server may have the message" apart from the rest.
+
+    A failure before the final dot is written (the DATA command refused, the connection lost
+    mid-message) is certain: the server cannot have taken the message. Once the whole message
+    is written, a lost reply (timeout, dropped connection, garbage) leaves the outcome unknown
+    and raises _ReplyToDataLost. A real reply, 250 or an error code, is returned as usual for
+    ``sendmail`` to judge.
+    """
+
+    def data(self, msg: bytes | str) -> tuple[int, bytes]:  # type: ignore[override]
+        self.putcmd("data")
+        code, reply = self.getreply()
+        if code != 354:
+            raise smtplib.SMTPDataError(code, reply)
+        body = msg.encode("ascii") if isinstance(msg, str) else msg
+        body = re.sub(rb"(?m)^\.", b"..", body)  # dot-stuffing, as smtplib does
+        if not body.endswith(b"\r\n"):
+            body += b"\r\n"
+        self.send(body + b".\r\n")
+        try:
+            code, reply = self.getreply()
+        except (smtplib.SMTPException, OSError) as exc:
+            raise _ReplyToDataLost(f"{exc.__class__.__name__}: {exc}") from exc
+        if not 200 <= code <= 599:
+            raise _ReplyToDataLost(f"unreadable reply {reply[:100]!r}")
+        return code, reply
+
+
+class _SMTP_SSL(_SMTP, smtplib.SMTP_SSL):
+    """Implicit TLS with the same DATA handling."""
 
 
 class SmtpMailer:
@@ -58,10 +96,8 @@ class SmtpMailer:
 
     def _connect(self) -> smtplib.SMTP:
         if self.security == "tls":
-            return smtplib.SMTP_SSL(
-                self.host, self.port, timeout=self.timeout, context=self._context()
-            )
-        smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            return _SMTP_SSL(self.host, self.port, timeout=self.timeout, context=self._context())
+        smtp = _SMTP(self.host, self.port, timeout=self.timeout)
         try:
             smtp.ehlo()
             if self.security == "starttls":
@@ -74,10 +110,13 @@ class SmtpMailer:
 
     def send(self, message: bytes, *, sender: str, recipients: Sequence[str]) -> None:
         """Deliver to every recipient; DeliveryError when the server cannot be used or
-        refuses every recipient. A partial refusal is logged and counts as delivered.
+        refuses every recipient or the message. A partial refusal is logged and counts as
+        delivered.
 
         The server's 250 reply to the message data is where it takes the message: whatever
         happens after it (an odd reply to QUIT, a dropped connection) is logged, not raised.
+        When the whole message was written but that reply never came (timeout, dropped
+        connection), the server may or may not have it: DeliveryUncertainError.
         """
         where = f"{self.host}:{self.port}"
         logger.info("sending to %d recipient(s) via %s (%s)", len(recipients), where, self.security)
@@ -91,6 +130,11 @@ class SmtpMailer:
                 if self.username:
                     smtp.login(self.username, self._password or "")
                 refused = smtp.sendmail(sender, list(recipients), message)
+            except _ReplyToDataLost as exc:
+                raise DeliveryUncertainError(
+                    f"SMTP {where}: the message was sent but the server's reply to it was lost "
+                    f"({exc}); delivery is uncertain"
+                ) from exc
             except smtplib.SMTPAuthenticationError as exc:
                 raise DeliveryError(f"SMTP {where}: login as {self.username!r} refused") from exc
             except (smtplib.SMTPException, OSError) as exc:

@@ -8,8 +8,9 @@ Exactly-once delivery rests on three writes, each in its own committed transacti
 3. :func:`mark_sent` (or :func:`mark_failed`) settles the row.
 
 Only items of ``sent`` digests count as delivered, so a failed send leaves its articles for the
-next digest, and a crash between 2 and 3 leaves a ``sending`` row that the next run must settle
-(see ``scheduler/digest/service.py``) before it builds a new digest.
+next digest, and a crash between 2 and 3 (or a send whose outcome is unknown, see
+:func:`mark_pending_error`) leaves a ``sending`` row that the next run must settle (see
+``scheduler/digest/service.py``) before it builds a new digest.
 """
 
 from __future__ import annotations
@@ -308,5 +309,6 @@ def source_health(
 
 
 def mark_pending_error(session: Session, digest_id: int, error: str) -> None:
-    """A resend of an interrupted digest failed: it stays ``sending``, with the error noted."""
+    """A send whose outcome is unknown, or a resend of an interrupted digest, failed: the digest
+    stays ``sending``, with the error noted."""
     session.execute(update(Digest).where(Digest.id == digest_id).values(error=error[:2000]))

@@ -10,6 +10,7 @@ It lives in ``storage`` (the bottom floor) so that every layer can import it.
     ├── ModelError               relevance model missing, corrupt or untrainable (exit 1)
     ├── AllSourcesFailedError    a crawl in which every source failed (exit 3)
     └── DeliveryError            the digest could not be delivered (exit 5)
+        └── DeliveryUncertainError   the message went out but the server's reply was lost (exit 5)
 """
 
 from __future__ import annotations
@@ -67,3 +68,9 @@ class DeliveryError(NewsmonError):
     """The digest could not be delivered; nothing was marked as sent."""
 
     exit_code = 5
+
+
+class DeliveryUncertainError(DeliveryError):
+    """The whole message reached the mail server but its reply to it did not reach us (timeout,
+    dropped connection): whether the server took it is unknown. The digest is not marked failed;
+    it stays pending, like one interrupted by a crash, and is sent again unchanged."""

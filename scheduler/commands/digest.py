@@ -1,7 +1,9 @@
 """``newsmon digest``: build the digest of new relevant stories and mail it, exactly once.
 
 Exit statuses: 0 sent (or nothing to send), 2 config error, 4 another digest run holds the
-lock, 5 the mail server could not be used (nothing marked sent; the next run carries it all).
+lock, 5 the mail server could not be used (nothing marked sent; the next run carries it all) or
+the message went out but the server's reply to it was lost (delivery uncertain: the next run sends
+that same message again, same Message-ID).
 """
 
 from __future__ import annotations

@@ -8,12 +8,14 @@ Order of events for a new digest (each step committed before the next):
 4. mark it ``sent`` - or ``failed`` when the mailer raised DeliveryError (exit 5), in which case
    none of its articles counts as delivered and the next digest carries them again.
 
-An interrupted run (crash, kill -9, power loss) between 2 and 4 leaves a ``sending`` row. Whether
-the server got that message is unknown, so the next run never builds a *different* digest over
-those articles: it first sends the stored message again, byte for byte with the same Message-ID
-(mail systems that saw it already drop it as a duplicate; at worst the reader gets two identical
-copies, never two digests listing the same story), marks it ``sent``, and only then builds a new
-digest from what is left. If that resend fails the row stays ``sending`` and is retried next time.
+An interrupted run (crash, kill -9, power loss) between 2 and 4 leaves a ``sending`` row; so does
+DeliveryUncertainError (exit 5): the whole message was written but the server's reply to it was
+lost (timeout, dropped connection). Whether the server got that message is unknown, so the next
+run never builds a *different* digest over those articles: it first sends the stored message
+again, byte for byte with the same Message-ID (mail systems that saw it already drop it as a
+duplicate; at worst the reader gets two identical copies, never two digests listing the same
+story), marks it ``sent``, and only then builds a new digest from what is left. If that resend
+fails the row stays ``sending`` and is retried next time.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from scheduler.digest.render import render
 from scheduler.mailer import Mailer
 from storage import digests
 from storage.engine import session_scope
-from storage.exceptions import DeliveryError
+from storage.exceptions import DeliveryError, DeliveryUncertainError
 from storage.models import utcnow
 
 logger = logging.getLogger(__name__)
@@ -162,6 +164,17 @@ class DigestService:
             )
         try:
             self._mailer().send(body, sender=self.options.sender, recipients=self.recipients)
+        except DeliveryUncertainError as exc:
+            # The server may have it: keep the row ``sending``, as after a crash, so that the
+            # next run sends these same bytes again rather than a new digest over its stories.
+            with session_scope(self.sessions) as session:
+                digests.mark_pending_error(session, digest_id, str(exc))
+            note = (
+                f"{exc}; digest #{digest_id} stays pending and the next run sends the same "
+                f"message again (Message-ID {message_id})"
+            )
+            logger.error("%s", note)
+            raise DeliveryUncertainError(note) from exc
         except DeliveryError as exc:
             with session_scope(self.sessions) as session:
                 digests.mark_failed(session, digest_id, str(exc))

@@ -3,9 +3,13 @@ PostgreSQL: content, grouping, ranking, escaping, headers, and exactly-once deli
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import socket
+import subprocess
+import sys
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -329,3 +333,88 @@ def test_a_digest_accepted_by_the_server_counts_as_sent_whatever_the_reply_to_qu
     assert _statuses(seeded) == ["sent", "sent"]
     first, second = (parts(m)[0] for m in sink.messages)
     assert "Coup rumours" in first and "Coup rumours" not in second
+
+
+class SlowToAnswer(SmtpSink):
+    """Takes the whole message, then answers the final dot only after the client gave up."""
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # type: ignore[no-untyped-def]
+        reply = await super().handle_DATA(server, session, envelope)
+        await asyncio.sleep(3)
+        return reply
+
+
+def test_a_lost_reply_to_the_data_resends_the_same_message_never_a_new_digest(
+    seeded,
+) -> None:  # type: ignore[no-untyped-def]
+    # The server has the whole message but its 250 never reaches us (timeout): whether it took
+    # the message is unknown, as after a crash between sending and marking. The stories must
+    # not come back in a different digest (another Message-ID) the reader cannot fold.
+    clock = Clock()
+    with smtp_server(SlowToAnswer()) as (slow, port):
+        impatient = SmtpMailer("127.0.0.1", port, security="none", timeout=1)
+        with pytest.raises(DeliveryError, match="uncertain") as err:
+            DigestService(seeded, OPTIONS, mailer=impatient, clock=clock).run()
+    assert err.value.exit_code == 5
+    assert len(slow.received) == 1
+    assert _statuses(seeded) == ["sending"]
+
+    seed(seeded, article("https://e.example/new", title="Brand new story", score=0.6))
+    clock.advance(days=1)
+    with smtp_server() as (sink, port):
+        service = DigestService(
+            seeded, OPTIONS, mailer=SmtpMailer("127.0.0.1", port, security="none"), clock=clock
+        )
+        outcomes = service.run()
+        clock.advance(days=1)
+        service.run()
+    first = slow.received[0]
+    assert "Coup rumours" in parts(first.message)[0]
+    # every message that carries its stories is the uncertain one, byte for byte
+    carrying = [r for r in [first, *sink.received] if "Coup rumours" in parts(r.message)[0]]
+    assert len(carrying) == 2
+    assert {r.message["Message-ID"] for r in carrying} == {first.message["Message-ID"]}
+    assert all(r.raw == first.raw for r in carrying)
+    assert [o.action for o in outcomes] == ["resent", "sent"]
+    resent, fresh, quiet = sink.received
+    assert resent.raw == first.raw
+    text = parts(fresh.message)[0]
+    assert "Brand new story" in text and "Putin purges" not in text
+    assert "Putin purges" not in parts(quiet.message)[0]
+    assert _statuses(seeded) == ["sent", "sent", "sent"]
+
+
+def test_newsmon_digest_exits_5_and_says_the_same_message_goes_out_again(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    engine, sessions = migrated(sqlite_url)
+    seed(sessions, article("https://a.example/1", title="Purge in the Kremlin"))
+    engine.dispose()
+    cfg = tmp_path / "newsmon.toml"
+
+    def newsmon_digest(port: int) -> subprocess.CompletedProcess[str]:
+        cfg.write_text(
+            f'[storage]\nurl = "{sqlite_url}"\n'
+            f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\ntimeout = 1\n'
+            '[digest]\nrecipients = ["a@example.org"]\n'
+            "[crawl]\nallow_private_addresses = true\n"
+            '[[sources]]\nname = "local"\nurl = "http://127.0.0.1:9/feed.xml"\nkind = "feed"\n'
+        )
+        return subprocess.run(
+            [sys.executable, "-m", "scheduler.cli", "--config", str(cfg), "digest"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    with smtp_server(SlowToAnswer()) as (slow, port):
+        lost = newsmon_digest(port)
+    assert lost.returncode == 5, lost.stderr
+    message_id = slow.messages[0]["Message-ID"]
+    assert "delivery is uncertain" in lost.stderr
+    assert f"the next run sends the same message again (Message-ID {message_id})" in lost.stderr
+    with smtp_server() as (sink, port):
+        again = newsmon_digest(port)
+    assert again.returncode == 0, again.stderr
+    assert "digest resent: " in again.stdout and message_id in again.stdout
+    assert [r.raw for r in sink.received] == [slow.received[0].raw]

@@ -1,9 +1,11 @@
 """SmtpMailer against real SMTP servers on loopback: STARTTLS and implicit TLS with a
 certificate the client really verifies, AUTH with the password from the environment (never
-logged), and failures reported as DeliveryError (exit 5)."""
+logged), failures reported as DeliveryError (exit 5), and a message whose reply was lost
+reported as DeliveryUncertainError."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import ipaddress
 import logging
@@ -20,8 +22,8 @@ from cryptography.x509.oid import NameOID
 
 from scheduler.config import SmtpOptions
 from scheduler.mailer import SmtpMailer, smtp_mailer
-from storage.exceptions import ConfigError, DeliveryError
-from tests.scheduler.digest_support import smtp_server
+from storage.exceptions import ConfigError, DeliveryError, DeliveryUncertainError
+from tests.scheduler.digest_support import SmtpSink, smtp_server
 
 SECRET = "s3cret-Pa55"
 MESSAGE = (
@@ -169,3 +171,79 @@ def test_password_env_missing_or_unnamed_is_a_config_error() -> None:
         smtp_mailer(opts, {}, config_path="/etc/newsmon.toml")
     with pytest.raises(ConfigError, match=r"smtp.password_env"):
         smtp_mailer(SmtpOptions(username="newsmon"), {})
+
+
+class KeepsTheMessageButNoReply(SmtpSink):
+    """Stores the whole message, then never lets its 250 reach the client: ``slow`` answers
+    after the client's timeout, otherwise the connection is dropped."""
+
+    def __init__(self, *, slow: bool) -> None:
+        super().__init__()
+        self.slow = slow
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        reply = await super().handle_DATA(server, session, envelope)
+        if self.slow:
+            await asyncio.sleep(3)
+        else:
+            server.transport.close()
+        return reply
+
+
+@pytest.mark.parametrize("slow", [True, False], ids=["reply-too-late", "connection-dropped"])
+def test_a_message_whose_reply_is_lost_is_an_uncertain_delivery(slow: bool) -> None:
+    with smtp_server(KeepsTheMessageButNoReply(slow=slow)) as (sink, port):
+        mailer = SmtpMailer("127.0.0.1", port, security="none", timeout=1)
+        with pytest.raises(DeliveryUncertainError, match="delivery is uncertain") as err:
+            mailer.send(MESSAGE, sender="newsmon@example.org", recipients=["a@example.org"])
+    assert err.value.exit_code == 5 and isinstance(err.value, DeliveryError)
+    assert [r.raw.replace(b"\r\n", b"\n") for r in sink.received] == [
+        MESSAGE.replace(b"\r\n", b"\n")
+    ]
+
+
+class RefusesRecipients(SmtpSink):
+    """Answers 550 to the recipients listed in ``unknown``."""
+
+    def __init__(self, *unknown: str) -> None:
+        super().__init__()
+        self.unknown = unknown
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address in self.unknown:
+            return "550 5.1.1 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+@pytest.mark.parametrize("refusal", ["554 to the message", "every recipient refused"])
+def test_a_refusal_is_a_certain_failure(refusal: str) -> None:
+    sink = SmtpSink(refuse=True) if refusal.startswith("554") else RefusesRecipients("a@x.org")
+    with smtp_server(sink) as (sink, port):
+        mailer = SmtpMailer("127.0.0.1", port, security="none", timeout=5)
+        with pytest.raises(DeliveryError) as err:
+            mailer.send(MESSAGE, sender="newsmon@example.org", recipients=["a@x.org"])
+    assert not isinstance(err.value, DeliveryUncertainError)
+    assert sink.received == []
+
+
+def test_a_partly_refused_recipient_list_is_delivered_and_the_refusal_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with smtp_server(RefusesRecipients("gone@x.org")) as (sink, port):
+        mailer = SmtpMailer("127.0.0.1", port, security="none", timeout=5)
+        mailer.send(MESSAGE, sender="newsmon@example.org", recipients=["a@x.org", "gone@x.org"])
+    assert [r.recipients for r in sink.received] == [["a@x.org"]]
+    assert "refused recipient gone@x.org: 550" in caplog.text
+
+
+def test_a_message_with_leading_dots_arrives_unchanged() -> None:
+    # DATA is written by newsmon itself (to tell a lost reply apart): dot-stuffing must hold.
+    body = MESSAGE + b".\r\n..two\r\n.three"
+    with smtp_server() as (sink, port):
+        SmtpMailer("127.0.0.1", port, security="none", timeout=5).send(
+            body, sender="newsmon@example.org", recipients=["a@example.org"]
+        )
+    assert sink.received[0].raw.endswith(b"\r\n.\r\n..two\r\n.three\r\n")
