@@ -33,6 +33,8 @@ EXCERPT_MAX_CHARS = 500
 # sentence starts like one (capital letter, digit or opening quote) - not "?» — he said".
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'»”)\]]*(?=\s)")
 _SENTENCE_START = "\"'«“„(["
+_LINE_END = re.compile(r"[.!?…:;]+[\"'»”)\]]*$")
+_HEADING_MAX_WORDS = 25
 
 
 @dataclass(frozen=True)
@@ -85,8 +87,15 @@ class DigestContent:
 
 
 def excerpt(text: str, sentences: int = EXCERPT_SENTENCES, limit: int = EXCERPT_MAX_CHARS) -> str:
-    """The first few sentences of ``text``, cut at a word boundary near ``limit`` characters."""
-    flat = " ".join(text.split())
+    """The first few sentences of ``text``, cut at a word boundary near ``limit`` characters.
+
+    Lines before the first one that ends a sentence (the headline repeated at the top of the
+    text, a kicker, a standfirst without a full stop) are left out: joined to the first
+    sentence they would read as one ("...corridors of power With no designated heir...").
+    """
+    lines = [line for line in text.splitlines() if line.strip()]
+    start = next((i for i, line in enumerate(lines) if not _heading(line)), 0)
+    flat = " ".join(" ".join(lines[start:]).split())
     out, found = flat, 0
     for match in _SENTENCE_END.finditer(flat):
         nxt = flat[match.end() + 1 : match.end() + 2]
@@ -99,6 +108,11 @@ def excerpt(text: str, sentences: int = EXCERPT_SENTENCES, limit: int = EXCERPT_
         cut = out[:limit].rsplit(" ", 1)[0]
         out = cut.rstrip(",;:—-") + " …"
     return out
+
+
+def _heading(line: str) -> bool:
+    """A short line that ends no sentence: a headline, kicker or standfirst."""
+    return len(line.split()) <= _HEADING_MAX_WORDS and not _LINE_END.search(line.rstrip())
 
 
 def _story(members: Sequence[Article]) -> Story:

@@ -47,6 +47,24 @@ def test_excerpt_takes_the_first_sentences_and_cuts_long_text_at_a_word() -> Non
     assert long.endswith(" …") and len(long) <= 502 and "wor …" not in long
 
 
+def test_excerpt_leaves_out_the_headline_and_standfirst_at_the_top_of_the_text() -> None:
+    text = (
+        "The succession question returns to Moscow's corridors of power\n"
+        "Analysis\n"
+        "With no designated heir, the elite wonders what comes next. Nobody says it aloud. "
+        "Yet everyone plans for it. A fourth sentence."
+    )
+    assert excerpt(text) == (
+        "With no designated heir, the elite wonders what comes next. Nobody says it aloud. "
+        "Yet everyone plans for it."
+    )
+    # A first paragraph that happens to end without a full stop is kept when it is long.
+    para = "He spoke for an hour about the purge and the generals " * 3 + "and then left"
+    assert excerpt(para + "\nNext. Line.").startswith("He spoke for an hour")
+    # Text made of headings only is still shown.
+    assert excerpt("Just a headline") == "Just a headline"
+
+
 def test_html_links_only_http_and_text_part_is_not_escaped() -> None:
     out = render(
         _content(
