@@ -79,6 +79,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     with run_lock(cfg.database_url, "digest", fallback_dir=cfg.base_dir):
         service = DigestService(ctx.write_sessions, cfg.digest, mailer=mailer)
         for outcome in service.run():
+            if getattr(args, "quiet", False):
+                continue  # under cron: a line on every good day would be mailed every day
             if outcome.action == "skipped":
                 print("nothing new since the last digest; nothing sent")
             else:
