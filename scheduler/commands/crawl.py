@@ -72,7 +72,8 @@ def run(args: argparse.Namespace, ctx: Context, out: TextIO | None = None) -> in
     ctx.migrated_engine()  # fail early, with `run newsmon init`, on an unprepared database
     with run_lock(cfg.database_url, "crawl", fallback_dir=cfg.base_dir):
         if ctx.interactive:
-            print(f"crawling {len(job.sources)} sources...", file=out, flush=True)
+            n = len(job.sources)
+            print(f"crawling {n} source{'' if n == 1 else 's'}...", file=out, flush=True)
 
             def progress(line: str) -> None:
                 print(line, file=out, flush=True)
