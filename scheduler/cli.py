@@ -101,18 +101,7 @@ def build_parser(only: str | None = None, *, summaries: bool = True) -> argparse
         add_help=False,
     )
     parser.add_argument("-h", "--help", action=_HelpAction, only=only)
-    parser.add_argument(
-        "--config",
-        metavar="PATH",
-        help="config file (default: $NEWSMON_CONFIG, else ./newsmon.toml)",
-    )
-    parser.add_argument(
-        "--database-url",
-        metavar="URL",
-        help="override [storage].url (also $NEWSMON_DATABASE_URL)",
-    )
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
-    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    _add_global_options(parser, after_command=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in command_names():
@@ -122,7 +111,56 @@ def build_parser(only: str | None = None, *, summaries: bool = True) -> argparse
             sub.add_parser(name, help=_summary(name))
         else:
             sub.add_parser(name)
+    for command in _subparsers(parser):
+        _add_global_options(command, after_command=True)
     return parser
+
+
+def _add_global_options(parser: argparse.ArgumentParser, *, after_command: bool) -> None:
+    """``--config``, ``--database-url``, ``-v`` and ``-q``, before or after the command name.
+
+    After it, they default to nothing (``SUPPRESS``), so that a command's parser never
+    overwrites a value given before the command; ``-v`` counts there into ``verbose_after``,
+    which :func:`_parse` adds to the ``-v`` given before.
+    """
+    unset = argparse.SUPPRESS if after_command else None
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        default=unset,
+        help="config file (default: $NEWSMON_CONFIG, else ./newsmon.toml)",
+    )
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        default=unset,
+        help="override [storage].url (also $NEWSMON_DATABASE_URL)",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        dest="verbose_after" if after_command else "verbose",
+        default=argparse.SUPPRESS if after_command else 0,
+        help="more log output (-vv: debugging, with Scrapy's own messages)",
+    )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=argparse.SUPPRESS if after_command else False,
+        help="only warnings and errors",
+    )
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """Every command's parser below ``parser``, subcommands (``seeds add``) included."""
+    found: list[argparse.ArgumentParser] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                found += [child, *_subparsers(child)]
+    return found
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
@@ -150,6 +188,7 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
     """Parse ``argv`` (importing the chosen command's module) and set up logging."""
     parser = build_parser(only=_chosen_command(argv, command_names()), summaries=False)
     args = parser.parse_args(argv)
+    args.verbose += vars(args).pop("verbose_after", 0)
     _setup_logging(args.verbose, args.quiet)
     return args
 
