@@ -30,6 +30,7 @@ from storage.exceptions import ConfigError
 CONFIG_ENV = "NEWSMON_CONFIG"
 DATABASE_ENV = "NEWSMON_DATABASE_URL"
 DEFAULT_CONFIG_NAME = "newsmon.toml"
+DEFAULT_SEEDS_DIR = "seeds"
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,9 @@ class StorageOptions:
 class RelevanceOptions:
     """How articles are scored against the topic learned from the seeds."""
 
-    seeds_dir: str = "seeds"
+    # None: "seeds" beside the config, or the bundled seeds when that folder is missing. A
+    # folder named here must exist (see Config.seeds_path).
+    seeds_dir: str | None = None
     model_dir: str = "model"
     threshold: float = 0.5
 
@@ -120,10 +123,27 @@ class Config:
         return p if p.is_absolute() else self.base_dir / p
 
     @property
+    def seeds_folder(self) -> Path:
+        """Where the seeds belong: ``[relevance].seeds_dir`` (default ``seeds``), which may
+        not exist yet (``newsmon init`` and ``newsmon seeds add`` create it)."""
+        return self.resolve(self.relevance.seeds_dir or DEFAULT_SEEDS_DIR)
+
+    @property
     def seeds_path(self) -> Path:
-        """``[relevance].seeds_dir``, or the checkout's ``seeds/`` when that folder is missing."""
-        path = self.resolve(self.relevance.seeds_dir)
-        return path if path.is_dir() else project_seeds_dir()
+        """The seeds to train from: ``[relevance].seeds_dir``, which must exist when the config
+        names it (a typo would otherwise go unnoticed); unset, ``seeds`` beside the config,
+        else the checkout's bundled ``seeds/``."""
+        path = self.seeds_folder
+        if path.is_dir():
+            return path
+        if self.relevance.seeds_dir is None:
+            return project_seeds_dir()
+        raise ConfigError(
+            f"seeds folder {path} does not exist: fix the path, or run `newsmon init` to copy "
+            "the bundled seeds there",
+            path=str(self.path) if self.path else None,
+            key="relevance.seeds_dir",
+        )
 
     @property
     def database_url(self) -> str:

@@ -9,7 +9,7 @@ from scheduler.context import Context
 
 
 def seeds_dir(ctx: Context) -> Path:
-    """``[relevance].seeds_dir``, or the checkout's ``seeds/`` when that folder is missing."""
+    """The seeds to train from (see :attr:`scheduler.config.Config.seeds_path`)."""
     return ctx.config.seeds_path
 
 

@@ -35,7 +35,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         path.chmod(0o600)
         print(f"config: {path} (written; edit the sources and the [digest] section)")
     cfg = load_config(str(path), ctx.environ, database_url=ctx.database_url)
-    seeds = cfg.resolve(cfg.relevance.seeds_dir)
+    seeds = cfg.seeds_folder
     if not seeds.exists():
         bundled = project_seeds_dir()
         if bundled.is_dir():

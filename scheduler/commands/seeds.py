@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _target_dir(ctx: Context) -> Path:
     """The configured seeds folder; created (with the bundled seeds) when missing, so that a
     new seed adds to the baseline instead of replacing it."""
-    target = ctx.config.resolve(ctx.config.relevance.seeds_dir)
+    target = ctx.config.seeds_folder
     if not target.is_dir():
         shutil.copytree(project_seeds_dir(), target)
     return target

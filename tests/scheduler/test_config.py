@@ -162,3 +162,42 @@ def _has(command: str) -> bool:
     return (
         Path(__file__).resolve().parents[2] / "scheduler" / "commands" / f"{command}.py"
     ).exists()
+
+
+def test_a_configured_seeds_dir_that_does_not_exist_is_a_config_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NEWSMON_DATABASE_URL", raising=False)
+    path = write(
+        tmp_path,
+        '[relevance]\nseeds_dir = "seedz"\n'
+        '[[sources]]\nname = "wire"\nurl = "https://news.example.org/rss.xml"\nkind = "feed"\n',
+    )
+    page = tmp_path / "page.txt"
+    page.write_text("The Kremlin reshuffles the Security Council.", encoding="utf-8")
+    for argv in (["seeds"], ["score", str(page)], ["crawl"]):
+        capsys.readouterr()
+        assert main(["--config", str(path), *argv]) == 2, argv
+        err = capsys.readouterr().err
+        assert f"{path}: [relevance.seeds_dir] seeds folder {tmp_path / 'seedz'}" in err, err
+        assert "does not exist" in err
+
+
+def test_without_seeds_dir_the_bundled_seeds_are_used_and_init_copies_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NEWSMON_DATABASE_URL", raising=False)
+    bundled = Path(__file__).resolve().parents[2] / "seeds"
+    count = len(list(bundled.glob("*.txt")))
+    # No seeds_dir and no ./seeds beside the config: the bundled seeds, as before.
+    plain = write(tmp_path, "[relevance]\nthreshold = 0.5\n")
+    capsys.readouterr()
+    assert main(["--config", str(plain), "seeds"]) == 0
+    assert f"{count} seed articles in {bundled}" in capsys.readouterr().out
+    # The starter config names seeds_dir = "seeds"; init copies the bundled seeds there.
+    starter = tmp_path / "mine" / "newsmon.toml"
+    assert main(["--config", str(starter), "init"]) == 0
+    assert 'seeds_dir = "seeds"' in starter.read_text(encoding="utf-8")
+    capsys.readouterr()
+    assert main(["--config", str(starter), "seeds"]) == 0
+    assert f"{count} seed articles in {tmp_path / 'mine' / 'seeds'}" in capsys.readouterr().out
