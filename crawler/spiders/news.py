@@ -21,6 +21,7 @@ from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
+from w3lib.url import canonicalize_url
 
 from crawler import stats as st
 from crawler.discovery import (
@@ -402,14 +403,21 @@ class NewsSpider(scrapy.Spider):
     def request_dropped(self, request: Request, spider: scrapy.Spider) -> None:
         """The scheduler dropped ``request`` as a duplicate of one made in this run.
 
-        A redirect back to a URL already requested is a redirect loop (the duplicate filter
-        cuts it short): counted and logged once. Other duplicates are already handled by
-        the request they duplicate.
+        A redirect back to a URL of its own redirect chain is a redirect loop (the duplicate
+        filter cuts it short): an error of its source, logged once. A redirect to a URL that
+        another request of this run asked for (a feed's ``/go/story`` leading to an article
+        listed too) is a duplicate, counted as ``skipped/seen``: that request fetches it.
+        Other duplicates are already handled by the request they duplicate.
         """
         self.progress.ended(request.meta.get(META_KEY, ()), final=True)
         redirects = request.meta.get("redirect_urls")
         if not redirects:
             return
         source = request.meta.get("newsmon_source", "?")
+        # The duplicate filter compares canonical URLs (Scrapy's request fingerprint).
+        target = canonicalize_url(request.url)
+        if not any(canonicalize_url(url) == target for url in redirects):
+            self.counter.inc(st.SKIPPED_SEEN, source)
+            return
         self.counter.inc(st.REDIRECT_LOOP, source)
         self._error(source, f"redirect loop: {redirects[0]} -> ... -> {request.url}")
