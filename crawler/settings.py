@@ -71,6 +71,8 @@ def build_settings(job: CrawlJob, run_id: int | None = None) -> dict[str, Any]:
         "DOWNLOADER_MIDDLEWARES": DOWNLOADER_MIDDLEWARES,
         "EXTENSIONS": EXTENSIONS,
         "ITEM_PIPELINES": ITEM_PIPELINES,
+        # An item that fails in a stage is logged once by the spider, not with its whole text.
+        "LOG_FORMATTER": "crawler.logformatter.NewsmonLogFormatter",
         # Outputs of one callback processed in parallel: a listing's article requests are
         # scheduled in chunks of this size, which sets the order articles are fetched in.
         "CONCURRENT_ITEMS": 64,

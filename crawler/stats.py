@@ -34,7 +34,8 @@ REFUSED_SCHEME = "refused/scheme"
 CRAWL_DELAY = "robots/crawl_delay"  # seconds, last seen
 EXTRACT_OK = "extract/ok"
 EXTRACT_EMPTY = "extract/empty"
-EXTRACT_FAILED = "extract/failed"
+EXTRACT_FAILED = "extract/failed"  # the extraction worker failed (also an error)
+ITEM_FAILED = "item/failed"  # a later stage raised (also an error)
 RELEVANT = "relevance/relevant"
 IRRELEVANT = "relevance/irrelevant"
 STORED_NEW = "store/new"
@@ -110,6 +111,7 @@ def source_counts(stats: Mapping[str, Any], source: str) -> SourceCounts:
         return int(value) if isinstance(value, int | float) else 0
 
     duplicates = sum(get(dedup_key(k)) for k in ("url", "exact", "near"))
+    failed_articles = get(EXTRACT_FAILED) + get(ITEM_FAILED)
     last_error = stats.get(key(LAST_ERROR, source))
     return SourceCounts(
         discovered=get(DISCOVERED),
@@ -119,5 +121,6 @@ def source_counts(stats: Mapping[str, Any], source: str) -> SourceCounts:
         duplicates=duplicates,
         not_modified=get(NOT_MODIFIED),
         errors=get(ERRORS),
+        failed_articles=failed_articles,
         last_error=str(last_error) if last_error else None,
     )

@@ -55,8 +55,16 @@ class SourceCounts:
     not_modified: int = 0
     errors: int = 0
     last_error: str | None = None
+    # Fetched articles that failed in extraction or a later stage (each also in ``errors``);
+    # not a column of crawl_run_sources: it decides ``failed``, which is recorded.
+    failed_articles: int = 0
 
     @property
     def failed(self) -> bool:
-        """True when the source yielded nothing usable: errors and no listing or page loaded."""
-        return self.errors > 0 and not (self.discovered or self.fetched or self.not_modified)
+        """True when the source yielded nothing usable: errors and no listing or page loaded,
+        or articles fetched and every one of them failed."""
+        if self.errors <= 0:
+            return False
+        if not (self.discovered or self.fetched or self.not_modified):
+            return True
+        return 0 < self.fetched <= self.failed_articles

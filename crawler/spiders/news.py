@@ -170,6 +170,12 @@ class NewsSpider(scrapy.Spider):
     def item_error(
         self, item: Any, response: Response, spider: scrapy.Spider, failure: Failure
     ) -> None:
+        """A pipeline stage raised (not DropItem): an error of the item's source, logged once
+        (Scrapy's own message, with the traceback, is at DEBUG: see crawler/logformatter.py)."""
+        source = getattr(item, "source", None) or response.meta.get("newsmon_source", "?")
+        url = getattr(item, "url", None) or response.url
+        self.counter.inc(st.ITEM_FAILED, source)
+        self._error(source, f"processing failed for {url}: {failure.value!r}")
         self.progress.ended(response.meta.get(META_KEY, ()), final=False)
 
     # -- listings ------------------------------------------------------------------------

@@ -45,6 +45,12 @@ def test_run_status() -> None:
     assert run_status({"a": ok}, finished_cleanly=False) == "partial"
     # Article-level errors in a source that worked do not make the run partial.
     assert run_status({"a": SourceCounts(fetched=3, errors=2)}) == "ok"
+    # A source whose every fetched article failed (extraction or a later stage) failed.
+    broken = SourceCounts(discovered=3, fetched=3, errors=3, failed_articles=3)
+    assert broken.failed
+    assert run_status({"a": ok, "b": broken}) == "partial"
+    assert run_status({"a": broken}) == "failed"
+    assert not SourceCounts(discovered=3, fetched=3, new=1, errors=2, failed_articles=2).failed
 
 
 def test_summary_table() -> None:

@@ -5,8 +5,8 @@
         site.requests           # paths served, in order
 
 Routes are fixed: ``/feed.xml`` lists two articles and a ``/go/`` link that 301s to the
-first of them; ``/loop.xml`` lists ``/loop/a.html``, which redirects to ``/loop/b.html`` and
-back. Articles carry enough text for extraction.
+first of them; ``/other.xml`` lists a third article; ``/loop.xml`` lists ``/loop/a.html``,
+which redirects to ``/loop/b.html`` and back. Articles carry enough text for extraction.
 """
 
 from __future__ import annotations
@@ -30,6 +30,13 @@ ARTICLES = {
         "series of arrests and removals that began in the defence ministry last spring. "
         "Investigators searched offices in two military districts, and a colonel was detained "
         "at an airport on charges of bribery and abuse of office. ",
+    ),
+    "/articles/mutiny.html": (
+        "Two years after the mutiny",
+        "The Kremlin still guards against another armed revolt: the private armies were "
+        "folded into the National Guard, their commanders replaced, their recruiting offices "
+        "closed. Analysts disagree on whether the loyalty of the security services was "
+        "bought or merely rented for the duration of the war. ",
     ),
 }
 
@@ -77,6 +84,8 @@ class SmallSite:
         if path == "/feed.xml":
             listed = ["/articles/succession.html", "/go/succession", "/articles/purge.html"]
             return 200, xml, _rss(base, listed)
+        if path == "/other.xml":
+            return 200, xml, _rss(base, ["/articles/mutiny.html"])
         if path == "/loop.xml":
             return 200, xml, _rss(base, ["/loop/a.html"])
         if path == "/go/succession":

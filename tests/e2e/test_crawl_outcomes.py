@@ -161,3 +161,86 @@ def test_a_redirect_to_an_article_requested_already_is_a_duplicate_not_a_loop(
     assert stats["newsmon/source/wire/skipped/seen"] == 1
     assert "newsmon/source/wire/redirect/loop" not in stats
     assert stats["newsmon/source/loopy/redirect/loop"] == 1
+
+
+# The crawl as the `newsmon` script runs it, with the store stage failing for one source's
+# articles (or every source's): what a bug or a broken database would do.
+FAILING_STORE = """
+from crawler.pipelines.store import StorePipeline
+
+original = StorePipeline.process_item
+
+def process_item(self, item, spider):
+    if {sources!r} is None or item.source in {sources!r}:
+        raise RuntimeError("disk on fire")
+    return original(self, item, spider)
+
+StorePipeline.process_item = process_item
+from scheduler.cli import console_main
+console_main()
+"""
+
+
+def crawl_with_failing_store(
+    cfg: Path, sources: tuple[str, ...] | None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            FAILING_STORE.format(sources=sources),
+            "--config",
+            str(cfg),
+            "crawl",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=_env(),
+        check=False,
+    )
+
+
+def test_articles_that_fail_in_a_pipeline_stage_are_errors_and_fail_the_run(
+    site: SmallSite, tmp_path: Path, model_dir: Path
+) -> None:
+    cfg = write_config(tmp_path, model_dir, {"wire": site.url("/feed.xml")})
+    assert newsmon(cfg, "init").returncode == 0
+
+    result = crawl_with_failing_store(cfg, None)
+
+    # Articles were fetched, and every one failed: not a clean run.
+    assert result.returncode == 3, result.stderr[-3000:]
+    assert "every source failed" in result.stderr
+    for path in ("/articles/succession.html", "/articles/purge.html"):
+        # Logged once by the crawl (the summary below repeats the last error).
+        lines = [line for line in result.stderr.splitlines() if site.url(path) in line]
+        said = [line for line in lines if "crawler.spiders.news: wire: processing failed" in line]
+        assert len(said) == 1 and "disk on fire" in said[0], result.stderr[-3000:]
+    assert "Traceback" not in result.stderr and "Error processing" not in result.stderr
+    assert re.search(r"crawl run \d+ failed: .* fetched 2, new 0, .* errors 2", result.stderr)
+
+    report = stats_json(cfg)
+    (run,) = report["runs"]  # type: ignore[misc]
+    assert (run["status"], run["fetched"], run["new"], run["errors"]) == ("failed", 2, 0, 2)
+    (wire,) = report["sources"]  # type: ignore[misc]
+    assert wire["consecutive_failures"] == 1 and "disk on fire" in wire["last_error"]
+    stats = run_stats(tmp_path / "n.db")
+    assert stats["newsmon/source/wire/item/failed"] == 2
+
+
+def test_a_source_whose_every_article_fails_makes_the_run_partial(
+    site: SmallSite, tmp_path: Path, model_dir: Path
+) -> None:
+    cfg = write_config(
+        tmp_path, model_dir, {"wire": site.url("/feed.xml"), "other": site.url("/other.xml")}
+    )
+    assert newsmon(cfg, "init").returncode == 0
+
+    result = crawl_with_failing_store(cfg, ("wire",))
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert re.search(r"crawl run \d+ partial: .* new 1, .* errors 2", result.stderr)
+    assert "source wire failed: processing failed for" in result.stderr
+    (run,) = stats_json(cfg)["runs"]  # type: ignore[misc]
+    assert (run["status"], run["new"], run["errors"]) == ("partial", 1, 2)

@@ -1,0 +1,31 @@
+"""Scrapy's log messages, with an item that fails in a pipeline stage kept to one line.
+
+The spider logs such an item once, with its source, URL and reason, and counts it as an
+error of its source (``NewsSpider.item_error``). Scrapy's own message would repeat it at
+ERROR with the whole item (page text included) and a traceback: it goes to DEBUG (``-vv``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from scrapy import Spider
+from scrapy.http import Response
+from scrapy.logformatter import LogFormatter, LogFormatterResult
+from twisted.python.failure import Failure
+
+
+class NewsmonLogFormatter(LogFormatter):
+    def item_error(
+        self,
+        item: Any,
+        exception: BaseException,
+        response: Response | Failure | None,
+        spider: Spider,
+    ) -> LogFormatterResult:
+        return {
+            "level": logging.DEBUG,
+            "msg": "Error processing %(url)s",
+            "args": {"url": getattr(item, "url", type(item).__name__)},
+        }
