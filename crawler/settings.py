@@ -19,6 +19,12 @@ ITEM_PIPELINES = {
 DOWNLOADER_MIDDLEWARES = {
     # Before everything, robots.txt included: refuse unsafe schemes and private hosts.
     "crawler.middlewares.safe_target.SafeTargetMiddleware": 50,
+    # Scrapy's robots.txt and retry middlewares, in their places, logging a download that
+    # failed at DEBUG: the spider logs it once, with its source.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.quiet.QuietRobotsTxtMiddleware": 100,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.quiet.QuietRetryMiddleware": 550,
     # After RobotsTxtMiddleware (100): robots.txt is parsed by the time requests get here.
     "crawler.middlewares.crawl_delay.CrawlDelayMiddleware": 110,
     # Redirected requests come back through the chain; drop those landing on stored URLs.

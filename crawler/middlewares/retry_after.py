@@ -25,6 +25,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import reactor, task
 
 from crawler import stats as st
+from crawler.middlewares.quiet import RETRY_LOGGER
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +103,10 @@ class RetryAfterMiddleware:
             )
             return response
         retry = get_retry_request(
-            request, spider=spider, reason=f"{response.status} with Retry-After"
+            request,
+            spider=spider,
+            reason=f"{response.status} with Retry-After",
+            logger=RETRY_LOGGER,
         )
         if retry is None:
             return response  # retries used up; RetryMiddleware gives up too

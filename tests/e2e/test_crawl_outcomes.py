@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -35,14 +36,16 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("model")
 
 
-def write_config(tmp_path: Path, model_dir: Path, sources: dict[str, str]) -> Path:
+def write_config(
+    tmp_path: Path, model_dir: Path, sources: dict[str, str], *, retries: int = 0
+) -> Path:
     text = f"""
 [storage]
 url = "sqlite:///{tmp_path / "n.db"}"
 [crawl]
 allow_private_addresses = true
 download_delay = 0.0
-retries = 0
+retries = {retries}
 timeout = 5
 max_article_age_days = 0
 extract_workers = 1
@@ -244,3 +247,30 @@ def test_a_source_whose_every_article_fails_makes_the_run_partial(
     assert "source wire failed: processing failed for" in result.stderr
     (run,) = stats_json(cfg)["runs"]  # type: ignore[misc]
     assert (run["status"], run["new"], run["errors"]) == ("partial", 1, 2)
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_refused_connection_is_one_line_without_a_traceback(
+    tmp_path: Path, model_dir: Path
+) -> None:
+    feed = f"http://127.0.0.1:{closed_port()}/feed.xml"  # nothing listens: refused at once
+    cfg = write_config(tmp_path, model_dir, {"down": feed}, retries=2)
+    assert newsmon(cfg, "init").returncode == 0
+
+    result = newsmon(cfg, "-q", "crawl")
+
+    assert result.returncode == 3, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    assert " ERROR " not in result.stderr, result.stderr[-3000:]
+    (line,) = [ln for ln in result.stderr.splitlines() if " crawler.spiders.news: " in ln]
+    assert "down: " in line and feed in line and "Connection refused" in line, line
+    (run,) = stats_json(cfg)["runs"]  # type: ignore[misc]
+    assert (run["status"], run["errors"]) == ("failed", 1)
+
+    # The traceback is there for debugging.
+    assert "Traceback" in newsmon(cfg, "-vv", "crawl").stderr
