@@ -118,9 +118,10 @@ def run_crawl(job: CrawlJob, *, progress: Progress | None = None) -> CrawlSummar
             known = {normalize_url(u) for u in known_urls(session)}
             visited = visited_urls(session)  # stored normalized
         logger.info(
-            "crawl run %d: %d sources, %d URLs already stored, %d fetched before without article",
+            "crawl run %d: %d source%s, %d URLs already stored, %d fetched before without article",
             run_id,
             len(names),
+            "" if len(names) == 1 else "s",
             len(known),
             len(visited),
         )

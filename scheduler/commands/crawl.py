@@ -46,6 +46,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=run)
 
 
+def sources(count: int) -> str:
+    """``1 source``, ``2 sources``."""
+    return f"{count} source{'' if count == 1 else 's'}"
+
+
 def summary_table(summary: CrawlSummary) -> str:
     """The summary as a fixed-width table: one row per source and a total."""
     rows = [(name, c) for name, c in summary.per_source.items()]
@@ -60,7 +65,7 @@ def summary_table(summary: CrawlSummary) -> str:
             lines.append(f"  {name}: last error: {c.last_error}")
     lines.append(
         f"run {summary.run_id}: {summary.status} in {summary.elapsed:.1f}s "
-        f"({len(rows)} sources, {summary.totals.new} new, {summary.totals.relevant} relevant)"
+        f"({sources(len(rows))}, {summary.totals.new} new, {summary.totals.relevant} relevant)"
     )
     return "\n".join(lines)
 
@@ -72,8 +77,7 @@ def run(args: argparse.Namespace, ctx: Context, out: TextIO | None = None) -> in
     ctx.migrated_engine()  # fail early, with `run newsmon init`, on an unprepared database
     with run_lock(cfg.database_url, "crawl", fallback_dir=cfg.base_dir):
         if ctx.interactive:
-            n = len(job.sources)
-            print(f"crawling {n} source{'' if n == 1 else 's'}...", file=out, flush=True)
+            print(f"crawling {sources(len(job.sources))}...", file=out, flush=True)
 
             def progress(line: str) -> None:
                 print(line, file=out, flush=True)
@@ -84,11 +88,11 @@ def run(args: argparse.Namespace, ctx: Context, out: TextIO | None = None) -> in
             summary = run_crawl(job)
             t = summary.totals
             logger.info(
-                "crawl run %d %s: %d sources, fetched %d, new %d, relevant %d, duplicates %d, "
+                "crawl run %d %s: %s, fetched %d, new %d, relevant %d, duplicates %d, "
                 "not modified %d, errors %d",
                 summary.run_id,
                 summary.status,
-                len(summary.per_source),
+                sources(len(summary.per_source)),
                 t.fetched,
                 t.new,
                 t.relevant,
