@@ -1,8 +1,11 @@
-"""Scrapy's log messages, with an item that fails in a pipeline stage kept to one line.
+"""Scrapy's log messages, with items that fail or are dropped kept to one line.
 
-The spider logs such an item once, with its source, URL and reason, and counts it as an
-error of its source (``NewsSpider.item_error``). Scrapy's own message would repeat it at
-ERROR with the whole item (page text included) and a traceback: it goes to DEBUG (``-vv``).
+The spider logs an item that fails in a pipeline stage once, with its source, URL and reason,
+and counts it as an error of its source (``NewsSpider.item_error``). Scrapy's own message would
+repeat it at ERROR with the whole item (page text included) and a traceback: it goes to DEBUG
+(``-vv``). A dropped item (a page with no article text, say) is counted by the stage that drops
+it and is no fault: one INFO line with its URL and the reason, instead of a WARNING with the
+whole item, which under cron (``-q``) was mailed for every such page.
 """
 
 from __future__ import annotations
@@ -28,4 +31,17 @@ class NewsmonLogFormatter(LogFormatter):
             "level": logging.DEBUG,
             "msg": "Error processing %(url)s",
             "args": {"url": getattr(item, "url", type(item).__name__)},
+        }
+
+    def dropped(
+        self,
+        item: Any,
+        exception: BaseException,
+        response: Response | Failure | None,
+        spider: Spider,
+    ) -> LogFormatterResult:
+        return {
+            "level": logging.INFO,
+            "msg": "Dropped %(url)s: %(reason)s",
+            "args": {"url": getattr(item, "url", type(item).__name__), "reason": exception},
         }

@@ -6,7 +6,8 @@
 
 Routes are fixed: ``/feed.xml`` lists two articles and a ``/go/`` link that 301s to the
 first of them; ``/other.xml`` lists a third article; ``/loop.xml`` lists ``/loop/a.html``,
-which redirects to ``/loop/b.html`` and back. Articles carry enough text for extraction.
+which redirects to ``/loop/b.html`` and back; ``/empty.xml`` lists a page with no article
+text. Articles carry enough text for extraction.
 """
 
 from __future__ import annotations
@@ -88,6 +89,10 @@ class SmallSite:
             return 200, xml, _rss(base, ["/articles/mutiny.html"])
         if path == "/loop.xml":
             return 200, xml, _rss(base, ["/loop/a.html"])
+        if path == "/empty.xml":
+            return 200, xml, _rss(base, ["/articles/empty.html"])
+        if path == "/articles/empty.html":  # a page with no article text in it
+            return 200, html, b"<html><head><title>Menu</title></head><body><nav></nav></body>"
         if path == "/go/succession":
             return 301, {"Location": base + "/articles/succession.html"}, b""
         if path == "/loop/a.html":

@@ -274,3 +274,24 @@ def test_a_refused_connection_is_one_line_without_a_traceback(
 
     # The traceback is there for debugging.
     assert "Traceback" in newsmon(cfg, "-vv", "crawl").stderr
+
+
+def test_a_page_without_article_text_is_one_short_line_and_silent_under_q(
+    site: SmallSite, tmp_path: Path, model_dir: Path
+) -> None:
+    cfg = write_config(tmp_path, model_dir, {"menu": site.url("/empty.xml")})
+    assert newsmon(cfg, "init").returncode == 0
+
+    quiet = newsmon(cfg, "-q", "crawl")
+    assert quiet.returncode == 0, quiet.stderr[-3000:]
+    assert quiet.stderr == ""  # cron mails nothing for an ordinary page without text
+
+    # A fresh database (the first one remembers the page): -vv names it in one line.
+    (tmp_path / "again").mkdir()
+    cfg2 = write_config(tmp_path / "again", model_dir, {"menu": site.url("/empty.xml")})
+    assert newsmon(cfg2, "init").returncode == 0
+    loud = newsmon(cfg2, "-vv", "crawl")
+    assert loud.returncode == 0, loud.stderr[-3000:]
+    (line,) = [ln for ln in loud.stderr.splitlines() if "Dropped" in ln]
+    assert line.endswith(f"Dropped {site.url('/articles/empty.html')}: no article text"), line
+    assert "ArticleItem(" not in loud.stderr
