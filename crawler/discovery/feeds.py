@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
-from urllib.parse import urljoin
 
 from crawler.discovery.dates import from_struct_time, parse_date
 from crawler.discovery.entry import Discovered, DiscoveryError
-from crawler.urls import is_http_url
+from crawler.urls import http_url_from
 
 JSON_FEED_PREFIX = "https://jsonfeed.org/version/"
 # Numeric character references; feedparser calls chr() on them and raises ValueError or
@@ -41,8 +40,8 @@ def _parse_json_feed(body: bytes, base_url: str) -> list[Discovered]:
         link = item.get("url") or item.get("external_url")
         if not isinstance(link, str) or not link.strip():
             continue
-        url = urljoin(base_url, link.strip())
-        if not is_http_url(url):
+        url = http_url_from(base_url, link)
+        if url is None:
             continue
         title = item.get("title")
         date = item.get("date_published") or item.get("date_modified")
@@ -100,8 +99,8 @@ def _parse_xml_feed(body: bytes, base_url: str, content_type: str | None) -> lis
                     break
         if not link:
             continue
-        url = urljoin(base_url, str(link).strip())
-        if not is_http_url(url):
+        url = http_url_from(base_url, str(link))
+        if url is None:
             continue
         published = from_struct_time(entry.get("published_parsed")) or from_struct_time(
             entry.get("updated_parsed")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import urldefrag, urlsplit
 
 import lxml.html
 from lxml import etree
 
-from crawler.urls import is_http_url
+from crawler.urls import http_url_from
 
 # Path segments that name listings, not stories.
 _LISTING_WORDS = frozenset(
@@ -131,7 +131,7 @@ def extract_links(body: bytes, base_url: str, encoding: str | None = None) -> li
         return []
     base = base_url
     for href in doc.xpath("//base/@href"):
-        base = urljoin(base_url, str(href))
+        base = http_url_from(base_url, str(href)) or base_url
         break
     host = urlsplit(base_url).hostname or ""
     seen: set[str] = set()
@@ -140,8 +140,11 @@ def extract_links(body: bytes, base_url: str, encoding: str | None = None) -> li
         raw = str(href).strip()
         if not raw or raw.startswith(("#", "javascript:", "mailto:", "tel:")):
             continue
-        url = urldefrag(urljoin(base, raw))[0]
-        if not is_http_url(url) or not _same_site(host, urlsplit(url).hostname or ""):
+        joined = http_url_from(base, raw)
+        if joined is None:
+            continue
+        url = urldefrag(joined)[0]
+        if not _same_site(host, urlsplit(url).hostname or ""):
             continue
         if url not in seen:
             seen.add(url)

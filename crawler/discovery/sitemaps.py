@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
 
 from lxml import etree
 from scrapy.utils.gz import gunzip
 
 from crawler.discovery.dates import parse_date
 from crawler.discovery.entry import Discovered, DiscoveryError
-from crawler.urls import is_http_url
+from crawler.urls import http_url_from
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -75,11 +74,8 @@ def parse_sitemap(body: bytes, base_url: str, max_size: int = 50_000_000) -> Sit
         loc = _child_text(elem, "loc")
         if not loc:
             continue
-        try:
-            url = urljoin(base_url, loc)
-        except ValueError:  # e.g. 'Invalid IPv6 URL': one bad entry, not a bad sitemap
-            continue
-        if not is_http_url(url):
+        url = http_url_from(base_url, loc)  # None for one bad entry, not a bad sitemap
+        if url is None:
             continue
         published = parse_date(_child_text(elem, "news", "publication_date")) or parse_date(
             _child_text(elem, "lastmod")

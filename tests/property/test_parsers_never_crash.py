@@ -130,6 +130,25 @@ def test_feeds_give_entries_or_a_discovery_error(body: bytes, ctype: str | None)
         assert _aware_or_none(e.published_at), e
 
 
+def test_an_unparsable_link_loses_one_entry_not_the_listing() -> None:
+    """Links such as ``h://[`` make urljoin raise 'Invalid IPv6 URL' (found by the property
+    test above, in a JSON Feed): that entry is skipped, the others are kept."""
+    good = f"{BASE}a/1.html"
+    json_feed = (
+        b'{"version":"https://jsonfeed.org/version/1.1","items":['
+        b'{"url":"h://["},{"url":"http://[::1"},{"url":"' + good.encode() + b'"}]}'
+    )
+    assert [e.url for e in parse_feed(json_feed, BASE, "application/json")] == [good]
+    rss_feed = (
+        b"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title>"
+        b"<item><link>http://[bad</link></item><item><link>/a/1.html</link></item>"
+        b"</channel></rss>"
+    )
+    assert [e.url for e in parse_feed(rss_feed, BASE, "text/xml")] == [good]
+    page = b"<html><body><a href='http://[x/'>x</a><a href='/a/1.html'>a</a></body></html>"
+    assert extract_links(page, BASE) == [good]
+
+
 def _check_sitemap(body: bytes) -> None:
     try:
         page = parse_sitemap(body, BASE, max_size=1_000_000)
