@@ -3,9 +3,9 @@
 The spider logs an item that fails in a pipeline stage once, with its source, URL and reason,
 and counts it as an error of its source (``NewsSpider.item_error``). Scrapy's own message would
 repeat it at ERROR with the whole item (page text included) and a traceback: it goes to DEBUG
-(``-vv``). A dropped item (a page with no article text, say) is counted by the stage that drops
-it and is no fault: one INFO line with its URL and the reason, instead of a WARNING with the
-whole item, which under cron (``-q``) was mailed for every such page.
+(``-vv``). A dropped item (a page with no article text, say) is counted and logged in one line
+by the stage that drops it: Scrapy's WARNING with the whole item, which under cron (``-q``) was
+mailed for every such page, becomes a one-line DEBUG message.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ class NewsmonLogFormatter(LogFormatter):
         spider: Spider,
     ) -> LogFormatterResult:
         return {
-            "level": logging.INFO,
+            "level": logging.DEBUG,
             "msg": "Dropped %(url)s: %(reason)s",
             "args": {"url": getattr(item, "url", type(item).__name__), "reason": exception},
         }

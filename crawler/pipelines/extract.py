@@ -112,6 +112,8 @@ class ExtractPipeline:
         extracted = packed.extracted
         if extracted is None or not extracted.text.strip():
             self.counter.inc(st.EXTRACT_EMPTY, item.source)
+            # Not a fault of newsmon's or the site's, often: INFO, so that -q (cron) is silent.
+            logger.info("%s: no article text in %s", item.source, item.url)
             # The spider remembers the URL, so that the next crawl does not fetch it again.
             not_stored = getattr(spider, "not_stored", None)
             if not_stored is not None:
