@@ -22,6 +22,7 @@ from sqlalchemy import select
 from scheduler.demosite import NewsSite, RequestRecord
 from storage.engine import make_engine
 from storage.models import CrawlRun, CrawlRunSource
+from tests.e2e.cli_support import newsmon_tty
 
 PROJECT = Path(__file__).resolve().parents[2]
 CRAWL_DELAY = 0.15
@@ -95,32 +96,6 @@ def newsmon(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
         env=env,
         check=False,
     )
-
-
-def newsmon_tty(config: Path, *args: str) -> tuple[int, str]:
-    """Run newsmon with stdout on a pseudo-terminal, as a person at a shell would."""
-    master, slave = os.openpty()
-    env = {k: v for k, v in os.environ.items() if k != "NEWSMON_DATABASE_URL"}
-    with open(os.devnull, "wb") as devnull:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "scheduler.cli", "--config", str(config), *args],
-            stdout=slave,
-            stderr=devnull,
-            stdin=subprocess.DEVNULL,
-            env=env,
-        )
-    os.close(slave)
-    chunks: list[bytes] = []
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(master)
-    return proc.wait(timeout=240), b"".join(chunks).decode("utf-8", "replace")
 
 
 def article_paths(requests: list[RequestRecord]) -> list[str]:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from scheduler.lock import run_lock
 from storage.engine import make_engine
 from storage.models import CrawlRun, CrawlRunSource
+from tests.e2e.cli_support import newsmon_tty
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -103,32 +104,6 @@ def test_second_crawl_exits_4_while_the_lock_is_held(tmp_path: Path) -> None:
     with run_lock(url, "crawl", fallback_dir=tmp_path):
         result = newsmon(cfg, "crawl")
     assert result.returncode == 4, result.stderr[-2000:]
-
-
-def newsmon_tty(cfg: Path, *args: str) -> tuple[int, str]:
-    """Run newsmon with stdout on a pseudo-terminal, as a person at a shell would."""
-    master, slave = os.openpty()
-    env = {k: v for k, v in os.environ.items() if k != "NEWSMON_DATABASE_URL"}
-    with open(os.devnull, "wb") as devnull:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "scheduler.cli", "--config", str(cfg), *args],
-            stdout=slave,
-            stderr=devnull,
-            stdin=subprocess.DEVNULL,
-            env=env,
-        )
-    os.close(slave)
-    chunks: list[bytes] = []
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(master)
-    return proc.wait(timeout=180), b"".join(chunks).decode("utf-8", "replace")
 
 
 @pytest.mark.slow

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from storage.engine import make_engine
 from storage.models import CrawlRun
+from tests.e2e.cli_support import newsmon_tty
 from tests.e2e.small_site import SmallSite
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -73,31 +74,6 @@ def newsmon(cfg: Path, *args: str) -> subprocess.CompletedProcess[str]:
         env=_env(),
         check=False,
     )
-
-
-def newsmon_tty(cfg: Path, *args: str) -> tuple[int, str]:
-    """Run newsmon with stdout on a pseudo-terminal (the summary table is for people)."""
-    master, slave = os.openpty()
-    with open(os.devnull, "wb") as devnull:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "scheduler.cli", "--config", str(cfg), *args],
-            stdout=slave,
-            stderr=devnull,
-            stdin=subprocess.DEVNULL,
-            env=_env(),
-        )
-    os.close(slave)
-    chunks: list[bytes] = []
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(master)
-    return proc.wait(timeout=180), b"".join(chunks).decode("utf-8", "replace")
 
 
 def summary_rows(screen: str) -> dict[str, list[str]]:
