@@ -19,6 +19,15 @@ from scrapy.logformatter import LogFormatter, LogFormatterResult
 from twisted.python.failure import Failure
 
 
+def _one_line(msg: str, item: Any, **args: object) -> LogFormatterResult:
+    """A DEBUG message naming the item by its URL, never by its whole content."""
+    return {
+        "level": logging.DEBUG,
+        "msg": msg,
+        "args": {"url": getattr(item, "url", type(item).__name__), **args},
+    }
+
+
 class NewsmonLogFormatter(LogFormatter):
     def item_error(
         self,
@@ -27,11 +36,7 @@ class NewsmonLogFormatter(LogFormatter):
         response: Response | Failure | None,
         spider: Spider,
     ) -> LogFormatterResult:
-        return {
-            "level": logging.DEBUG,
-            "msg": "Error processing %(url)s",
-            "args": {"url": getattr(item, "url", type(item).__name__)},
-        }
+        return _one_line("Error processing %(url)s", item)
 
     def dropped(
         self,
@@ -40,8 +45,4 @@ class NewsmonLogFormatter(LogFormatter):
         response: Response | Failure | None,
         spider: Spider,
     ) -> LogFormatterResult:
-        return {
-            "level": logging.DEBUG,
-            "msg": "Dropped %(url)s: %(reason)s",
-            "args": {"url": getattr(item, "url", type(item).__name__), "reason": exception},
-        }
+        return _one_line("Dropped %(url)s: %(reason)s", item, reason=exception)
