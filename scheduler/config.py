@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import email.utils
-import ipaddress
 import math
 import os
 import re
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar, get_args, get_origin
 from urllib.parse import urlsplit
 
+from crawler.addresses import host_refusal
 from crawler.spec import SOURCE_KINDS, CrawlOptions, SourceSpec
 from scheduler.paths import project_seeds_dir
 from storage.exceptions import ConfigError
@@ -246,26 +246,15 @@ def _build(cls: type[T], table: Any, where: str, path: str) -> T:
     return cls(**kwargs)
 
 
-def is_private_host(host: str) -> bool:
-    """True for localhost and literal loopback, private, link-local or reserved IP addresses."""
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return not ip.is_global
-
-
 def _check_url(url: str, where: str, path: str, *, allow_private: bool) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"expected an http:// or https:// URL, got {url!r}", path=path, key=where)
-    if not allow_private and is_private_host(parts.hostname):
+    refusal = None if allow_private else host_refusal(parts.hostname)
+    if refusal is not None:
         raise ConfigError(
-            f"{url!r} points at a loopback, private or link-local address; set "
-            "[crawl] allow_private_addresses = true to crawl local sites",
+            f"{url!r} is refused: {refusal}; set [crawl] allow_private_addresses = true to "
+            "crawl local sites",
             path=path,
             key=where,
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+import socket
 import stat
 import tomllib
 from pathlib import Path
@@ -163,25 +164,25 @@ def test_hostile_config_values_are_refused_by_key(why: str, text: str, key: str)
     assert "/etc/newsmon/newsmon.toml" in str(info.value)
 
 
-@pytest.mark.slow
-def test_loopback_spelled_as_a_number_is_refused_at_fetch_time(tmp_path: Path) -> None:
-    """http://2130706433/ is 127.0.0.1: without allow_private_addresses nothing is fetched."""
-    from tests.faults.site import FaultSite
-
-    with FaultSite(slow=1.0) as site:
-        port = site.base_url.rsplit(":", 1)[1]
-        sources = (
-            f'[[sources]]\nname = "sneaky"\nurl = "http://2130706433:{port}/f/control_feed/'
-            'feed.xml"\nkind = "feed"\n'
-        )
-        config = harness.write_config(tmp_path, sources)
+@pytest.mark.parametrize("host", ["2130706433", "0177.0.0.1", "0x7f.0.0.1", "127.1"])
+def test_loopback_spelled_as_a_number_is_refused_before_any_fetch(
+    tmp_path: Path, host: str
+) -> None:
+    """http://2130706433/ is 127.0.0.1: without allow_private_addresses the config refuses it
+    (exit 2, naming the key and the real address) and nothing connects to the listener."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.setblocking(False)
+        port = listener.getsockname()[1]
+        sources = f'[[sources]]\nname = "sneaky"\nurl = "http://{host}:{port}/feed.xml"\n'
+        config = harness.write_config(tmp_path, sources + 'kind = "feed"\n')
         config.write_text(config.read_text().replace("allow_private_addresses = true", ""))
-        assert harness.newsmon(config, "init").returncode == 0
-        run = harness.crawl(config, timeout=120)
-        assert not site.hits, f"the crawl reached the loopback site: {site.hits[:3]}"
-    # Every source failed: the documented status 3, and nothing stored.
-    assert run.returncode == 3, run.stderr[-2000:]
-    assert not harness.read_db(f"sqlite:///{tmp_path / 'newsmon.db'}").articles
+        run = harness.newsmon(config, "crawl", timeout=120)
+        with pytest.raises(BlockingIOError):
+            listener.accept()  # nobody connected
+    assert run.returncode == 2, run.stderr[-2000:]
+    assert "[sources[0].url]" in run.stderr
+    assert f"{host} (127.0.0.1) is a loopback address" in run.stderr
+    assert not (tmp_path / "newsmon.db").exists()
 
 
 @pytest.mark.slow

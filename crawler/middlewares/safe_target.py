@@ -3,7 +3,8 @@
 A feed or section page can link anywhere, including ``file:``, ``ftp:`` and hosts inside the
 network the crawler runs in (``127.0.0.1``, ``10.0.0.0/8``, cloud metadata at
 ``169.254.169.254``). Every request, redirects and robots.txt included, passes here first;
-the host is resolved and refused if any address it resolves to is not public.
+the host is resolved and refused if any address it resolves to is not public, as
+:mod:`crawler.addresses` defines it (the same definition the config applies to source URLs).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from scrapy import Request, Spider
 from scrapy.exceptions import IgnoreRequest
 
 from crawler import stats as st
+from crawler.addresses import host_refusal, is_public_address, literal_address
 from crawler.urls import ALLOWED_SCHEMES
 
 if TYPE_CHECKING:
@@ -28,25 +30,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
 
 class UnsafeTargetError(IgnoreRequest):
     """The request was refused before any connection was made."""
-
-
-def is_public(ip: IPAddress) -> bool:
-    """True for globally routable unicast addresses (IPv4-mapped IPv6 judged as IPv4)."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return not (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-    )
 
 
 class SafeTargetMiddleware:
@@ -65,12 +51,9 @@ class SafeTargetMiddleware:
         )
 
     async def _verdict(self, host: str, port: int) -> str | None:
-        try:
-            literal: IPAddress | None = ipaddress.ip_address(host.strip("[]"))
-        except ValueError:
-            literal = None
-        if literal is not None:
-            return None if is_public(literal) else f"{literal} is not a public address"
+        reason = host_refusal(host)
+        if reason is not None or literal_address(host) is not None:
+            return reason  # judged from the spelling: an address literal or localhost
         try:
             infos = await asyncio.get_running_loop().getaddrinfo(
                 host, port, type=socket.SOCK_STREAM
@@ -79,7 +62,7 @@ class SafeTargetMiddleware:
             return None  # let the download fail with the real DNS error, counted as such
         for info in infos:
             ip = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
-            if not is_public(ip):
+            if not is_public_address(ip):
                 return f"{host} resolves to {ip}, not a public address"
         return None
 

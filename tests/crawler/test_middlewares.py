@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
+import socket
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,28 +14,9 @@ from scrapy.http import Response
 from crawler import stats as st
 from crawler.middlewares.crawl_delay import CrawlDelayMiddleware, crawl_delay
 from crawler.middlewares.known_urls import AlreadyStored, KnownUrlMiddleware
-from crawler.middlewares.safe_target import SafeTargetMiddleware, UnsafeTargetError, is_public
+from crawler.middlewares.safe_target import SafeTargetMiddleware, UnsafeTargetError
 
 SPIDER = Spider(name="t")
-
-
-@pytest.mark.parametrize(
-    ("address", "public"),
-    [
-        ("127.0.0.1", False),
-        ("10.1.2.3", False),
-        ("192.168.0.1", False),
-        ("169.254.169.254", False),
-        ("::1", False),
-        ("::ffff:127.0.0.1", False),
-        ("fe80::1", False),
-        ("0.0.0.0", False),
-        ("93.184.216.34", True),
-        ("2606:4700::1111", True),
-    ],
-)
-def test_is_public(address: str, public: bool) -> None:
-    assert is_public(ipaddress.ip_address(address)) is public
 
 
 def _run(mw: SafeTargetMiddleware, url: str) -> None:
@@ -71,6 +52,84 @@ def test_public_literal_and_allowed_private_pass() -> None:
     # A literal address is judged without any lookup or connection.
     _run(SafeTargetMiddleware(False, st.Counter(st.DictStats())), "http://93.184.216.34/a")
     _run(SafeTargetMiddleware(True, st.Counter(st.DictStats())), "http://127.0.0.1:9/a")
+
+
+@pytest.fixture
+def no_lookups(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if the middleware asks the resolver: literal hosts are judged as spelled."""
+
+    def refuse(*args: object, **kwargs: object) -> Any:
+        raise AssertionError(f"unexpected address lookup {args}")
+
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+
+
+# The config refuses these as source URLs (tests/scheduler/test_config.py); so must the fetch.
+NOT_PUBLIC_URLS = [
+    "http://100.64.1.1/a",  # shared address space: the middleware once fetched it
+    "http://192.0.0.9/a",  # protocol assignment: the middleware once fetched it
+    "http://[64:ff9b::7f00:1]/a",  # loopback through NAT64
+    "http://[::ffff:127.0.0.1]/a",
+    "http://[2002:7f00:1::]/a",  # 6to4 wrapping loopback
+    "http://2130706433/a",  # 127.0.0.1, decimal
+    "http://0177.0.0.1/a",  # 127.0.0.1, octal
+    "http://0x7f.0.0.1/a",  # 127.0.0.1, hexadecimal
+    "http://0xa9fea9fe/latest/meta-data/",  # 169.254.169.254
+    "http://127.1/a",
+]
+
+
+@pytest.mark.parametrize("url", NOT_PUBLIC_URLS)
+def test_not_public_literals_refused_without_a_lookup(url: str, no_lookups: None) -> None:
+    stats = st.DictStats()
+    with pytest.raises(UnsafeTargetError, match="not a public one"):
+        _run(SafeTargetMiddleware(False, st.Counter(stats)), url)
+    assert stats.values[st.key(st.REFUSED_ADDRESS, "s")] == 1
+    # crawl.allow_private_addresses lets every one of them through, as before.
+    _run(SafeTargetMiddleware(True, st.Counter(st.DictStats())), url)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://[64:ff9b::5db8:d822]/a", "http://[2002:5db8:d822::1]/a", "http://8.8.8.8/"]
+)
+def test_public_addresses_behind_nat64_or_6to4_pass(url: str, no_lookups: None) -> None:
+    _run(SafeTargetMiddleware(False, st.Counter(st.DictStats())), url)
+
+
+def test_names_resolving_to_a_not_public_address_are_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The resolver is faked: a name that resolves to NAT64 loopback is refused like 127.0.0.1."""
+
+    def fake(host: str, port: object, *args: object, **kwargs: object) -> Any:
+        address = {"nat64.example": "64:ff9b::7f00:1", "cgnat.example": "100.64.1.1"}[host]
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        return [(family, socket.SOCK_STREAM, 6, "", (address, 80))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    for host in ("nat64.example", "cgnat.example"):
+        with pytest.raises(UnsafeTargetError, match="not a public address"):
+            _run(SafeTargetMiddleware(False, st.Counter(st.DictStats())), f"http://{host}/a")
+
+
+@pytest.mark.parametrize("target", ["http://0x7f.0.0.1:8080/admin", "http://[64:ff9b::a00:1]/"])
+def test_redirect_to_a_not_public_address_is_refused(target: str, no_lookups: None) -> None:
+    """A public page redirecting inward: Scrapy's redirect middleware makes a new request, which
+    is scheduled again and so passes through every downloader middleware, this check first."""
+    from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
+    from scrapy.settings import Settings
+
+    first = Request("http://93.184.216.34/story", meta={"newsmon_source": "s"})
+    response = Response(first.url, status=302, headers={"Location": target}, request=first)
+    redirected = RedirectMiddleware(Settings()).process_response(first, response, SPIDER)
+    assert isinstance(redirected, Request) and redirected.url == target
+    assert redirected.meta["redirect_urls"] == [first.url]
+    stats = st.DictStats()
+    with pytest.raises(UnsafeTargetError, match="not a public one"):
+        asyncio.run(
+            SafeTargetMiddleware(False, st.Counter(stats)).process_request(redirected, SPIDER)
+        )
+    assert stats.values[st.key(st.REFUSED_ADDRESS, "s")] == 1
 
 
 ROBOTS = b"""User-agent: otherbot

@@ -117,6 +117,40 @@ def test_bad_config_names_file_and_key(
     assert words in message
 
 
+@pytest.mark.parametrize(
+    ("host", "words"),
+    [
+        ("100.64.1.1", "100.64.1.1 is a shared (carrier-grade NAT) address"),
+        ("192.0.0.9", "192.0.0.9 is a special-purpose address"),
+        ("[64:ff9b::7f00:1]", "64:ff9b::7f00:1 (127.0.0.1) is a loopback address"),
+        ("[::ffff:10.0.0.1]", "::ffff:10.0.0.1 (10.0.0.1) is a private address"),
+        ("[2002:7f00:1::]", "2002:7f00:1:: (127.0.0.1) is a loopback address"),
+        ("2130706433", "2130706433 (127.0.0.1) is a loopback address"),
+        ("0177.0.0.1", "0177.0.0.1 (127.0.0.1) is a loopback address"),
+        ("0x7f.0.0.1", "0x7f.0.0.1 (127.0.0.1) is a loopback address"),
+        ("0xa9fea9fe", "(169.254.169.254) is a link-local address"),
+    ],
+)
+def test_source_urls_must_be_public_as_the_fetch_judges_it(host: str, words: str) -> None:
+    """The same definition as the fetch middleware (crawler.addresses), odd spellings included."""
+    text = f"[[sources]]\nname='a'\nurl='http://{host}:8000/feed.xml'\nkind='feed'\n"
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, None)
+    assert "[sources[0].url]" in str(info.value)
+    assert words in str(info.value)
+    assert "allow_private_addresses = true" in str(info.value)
+    allowed = parse_config("[crawl]\nallow_private_addresses = true\n" + text, None)
+    assert allowed.sources[0].url == f"http://{host}:8000/feed.xml"
+
+
+@pytest.mark.parametrize(
+    "host", ["93.184.216.34", "[2606:4700::1111]", "[64:ff9b::5db8:d822]", "news.example.org"]
+)
+def test_public_source_urls_accepted(host: str) -> None:
+    text = f"[[sources]]\nname='a'\nurl='https://{host}/feed.xml'\nkind='feed'\n"
+    assert parse_config(text, None).sources[0].url == f"https://{host}/feed.xml"
+
+
 def test_private_addresses_allowed_when_config_says_so() -> None:
     cfg = parse_config(
         "[crawl]\nallow_private_addresses = true\n"
