@@ -90,6 +90,30 @@ class _HelpAction(argparse.Action):
         parser.exit()
 
 
+class _VersionAction(argparse.Action):
+    """``newsmon --version``: ``newsmon 0.1.0``, read from the installed package's metadata
+    only when asked (a lookup on every start would cost for nothing)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str) -> None:
+        super().__init__(
+            option_strings,
+            dest=argparse.SUPPRESS,
+            default=argparse.SUPPRESS,
+            nargs=0,
+            help="print the version and exit",
+        )
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("newsmon")
+        except PackageNotFoundError:
+            number = "(version unknown: not installed; run pip install -e .)"
+        print(f"newsmon {number}")
+        parser.exit()
+
+
 def build_parser(only: str | None = None, *, summaries: bool = True) -> argparse.ArgumentParser:
     """The parser. Only the ``only`` command's module is imported and registered in full;
     the others are listed (for ``--help``) from their docstrings, read only if ``summaries``
@@ -101,6 +125,7 @@ def build_parser(only: str | None = None, *, summaries: bool = True) -> argparse
         add_help=False,
     )
     parser.add_argument("-h", "--help", action=_HelpAction, only=only)
+    parser.add_argument("--version", action=_VersionAction)
     _add_global_options(parser, after_command=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
