@@ -329,6 +329,23 @@ def _is_address(value: str) -> bool:
     return bool(addr) and addr.count("@") == 1 and "," not in value and " " not in addr
 
 
+_CLOCK_TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
+
+
+def clock_time(value: str) -> dt.time:
+    """``HH:MM`` (24-hour; ``7:05`` too) as a time of day; ValueError for anything else
+    (``07:00:30``, ``0700``, ``7pm``).
+
+    The one reading of ``digest.send_time`` and ``schedule.housekeeping_time``: checked when
+    the config is loaded, so the daemon's job plan can use it and never refuses a config that
+    the other commands accepted.
+    """
+    match = _CLOCK_TIME.fullmatch(value)
+    if match is None:
+        raise ValueError(f"expected a time of day HH:MM (24-hour), got {value!r}")
+    return dt.time(int(match[1]), int(match[2]))
+
+
 def _validate(cfg: Config, path: str) -> None:
     for section, key, low, high in _RANGES:
         value = getattr(getattr(cfg, section), key)
@@ -347,11 +364,9 @@ def _validate(cfg: Config, path: str) -> None:
     for section, key in _TIMES:
         value = getattr(getattr(cfg, section), key)
         try:
-            dt.time.fromisoformat(value)
-        except ValueError:
-            raise ConfigError(
-                f"expected a time HH:MM, got {value!r}", path=path, key=f"{section}.{key}"
-            ) from None
+            clock_time(value)
+        except ValueError as exc:
+            raise ConfigError(str(exc), path=path, key=f"{section}.{key}") from None
     try:
         zoneinfo.ZoneInfo(cfg.digest.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):

@@ -15,7 +15,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from scheduler import jobs
-from scheduler.config import Config
+from scheduler.config import Config, clock_time
 from storage.exceptions import ConfigError
 
 CRAWL_EXECUTOR = "crawl"
@@ -35,20 +35,6 @@ class JobSpec:
     # Run however late (no misfire_grace_time): for jobs that queue for a shared worker, where
     # waiting behind another job is expected and must not count as a missed run.
     run_late: bool = False
-
-
-def _clock_time(value: str, cfg: Config, key: str) -> tuple[int, int]:
-    try:
-        hour, minute = (int(p) for p in value.split(":"))
-        if not (0 <= hour < 24 and 0 <= minute < 60):
-            raise ValueError(value)
-    except ValueError as exc:
-        raise ConfigError(
-            f"expected a time of day HH:MM, got {value!r}",
-            path=str(cfg.path) if cfg.path else None,
-            key=key,
-        ) from exc
-    return hour, minute
 
 
 def timezone_of(cfg: Config) -> ZoneInfo:
@@ -107,22 +93,23 @@ def plan_jobs(cfg: Config, *, config_path: str | None, database_url: str) -> lis
                     run_late=True,
                 )
             )
-    hour, minute = _clock_time(cfg.digest.send_time, cfg, "digest.send_time")
+    # Both times were checked by the same clock_time when the config was loaded.
+    send = clock_time(cfg.digest.send_time)
     specs.append(
         JobSpec(
             "digest",
             jobs.digest_job,
-            CronTrigger(hour=hour, minute=minute, timezone=tz),
+            CronTrigger(hour=send.hour, minute=send.minute, timezone=tz),
             dict(base),
             name="daily digest",
         )
     )
-    hour, minute = _clock_time(sched.housekeeping_time, cfg, "schedule.housekeeping_time")
+    housekeeping = clock_time(sched.housekeeping_time)
     specs.append(
         JobSpec(
             "housekeeping",
             jobs.housekeeping_job,
-            CronTrigger(hour=hour, minute=minute, timezone=tz),
+            CronTrigger(hour=housekeeping.hour, minute=housekeeping.minute, timezone=tz),
             dict(base),
             name="retention and database maintenance",
         )

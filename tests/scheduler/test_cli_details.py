@@ -10,6 +10,8 @@ import sys
 from importlib.metadata import version
 from pathlib import Path
 
+import pytest
+
 PROJECT = Path(__file__).resolve().parents[2]
 
 
@@ -31,3 +33,45 @@ def test_version(tmp_path: Path) -> None:
     done = newsmon(tmp_path, "--version")
     assert done.returncode == 0, done.stderr
     assert done.stdout == f"newsmon {version('newsmon')}\n"
+
+
+def _config(folder: Path, extra: str = "") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "newsmon.toml"
+    path.write_text(f'[storage]\nurl = "sqlite:///{folder / "n.db"}"\n{extra}', encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value"),
+    [
+        ("digest", "send_time", "07:00:30"),
+        ("digest", "send_time", "0700"),
+        ("digest", "send_time", "24:00"),
+        ("schedule", "housekeeping_time", "03:30:00"),
+    ],
+)
+def test_a_clock_time_refused_by_one_command_is_refused_by_all(
+    tmp_path: Path, section: str, key: str, value: str
+) -> None:
+    """digest once accepted "07:00:30" and "0700" and schedule then refused them: now the
+    config is refused when loaded, by every command, with one message naming the key."""
+    config = _config(tmp_path, f'[{section}]\n{key} = "{value}"\n')
+    messages = set()
+    for args in (("digest", "--dry-run"), ("schedule", "--list"), ("stats",)):
+        done = newsmon(tmp_path, "--config", str(config), *args)
+        assert done.returncode == 2, (args, done.stdout, done.stderr)
+        messages.add(done.stderr)
+    (message,) = messages
+    assert f"[{section}.{key}] expected a time of day HH:MM (24-hour), got '{value}'" in message
+
+
+def test_a_clock_time_accepted_by_one_command_is_accepted_by_all(tmp_path: Path) -> None:
+    """ "7:05" was refused by digest and accepted by schedule."""
+    config = _config(tmp_path, '[digest]\nsend_time = "7:05"\n')
+    assert newsmon(tmp_path, "--config", str(config), "init").returncode == 0
+    listed = newsmon(tmp_path, "--config", str(config), "schedule", "--list")
+    assert listed.returncode == 0, listed.stderr
+    assert "cron[hour='7', minute='5']  (daily digest)" in listed.stdout
+    dry = newsmon(tmp_path, "--config", str(config), "digest", "--dry-run", "--out", "eml")
+    assert dry.returncode == 0, dry.stderr
