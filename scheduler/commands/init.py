@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 from importlib import resources
+from pathlib import Path
 
 from scheduler.config import find_config_path, load_config
 from scheduler.context import Context
@@ -20,8 +22,33 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Write a commented starter config (unless one exists) and create or "
         "upgrade the database. Safe to run again.",
     )
-    p.add_argument("--force", action="store_true", help="overwrite an existing config file")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="rewrite an existing config file (the old one is kept as FILE.bak)",
+    )
     p.set_defaults(func=run)
+
+
+def write_starter_config(path: Path) -> None:
+    """Write the starter config to ``path``; an existing file that differs from it is first
+    copied to ``path.bak`` (replacing an older backup), and the output says so."""
+    starter = resources.files("scheduler").joinpath("starter_config.toml").read_text("utf-8")
+    note = ""
+    if path.exists():
+        old = path.read_bytes()
+        if old != starter.encode("utf-8"):  # the starter itself needs no backup
+            backup = path.with_name(path.name + ".bak")
+            backup.unlink(missing_ok=True)
+            fd = os.open(backup, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as out:
+                out.write(old)
+            note = f"; the previous one is kept as {backup}"
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(starter, encoding="utf-8")
+    path.chmod(0o600)
+    print(f"config: {path} (written{note}; edit the sources and the [digest] section)")
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -29,11 +56,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if path.exists() and not args.force:
         print(f"config: {path} (kept)")
     else:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        starter = resources.files("scheduler").joinpath("starter_config.toml")
-        path.write_text(starter.read_text(encoding="utf-8"), encoding="utf-8")
-        path.chmod(0o600)
-        print(f"config: {path} (written; edit the sources and the [digest] section)")
+        write_starter_config(path)
     cfg = load_config(str(path), ctx.environ, database_url=ctx.database_url)
     seeds = cfg.seeds_folder
     if not seeds.exists():

@@ -75,3 +75,26 @@ def test_a_clock_time_accepted_by_one_command_is_accepted_by_all(tmp_path: Path)
     assert "cron[hour='7', minute='5']  (daily digest)" in listed.stdout
     dry = newsmon(tmp_path, "--config", str(config), "digest", "--dry-run", "--out", "eml")
     assert dry.returncode == 0, dry.stderr
+
+
+def test_init_force_keeps_the_edited_config_as_bak(tmp_path: Path) -> None:
+    config = tmp_path / "newsmon.toml"
+    assert newsmon(tmp_path, "--config", str(config), "init").returncode == 0
+    starter = config.read_text(encoding="utf-8")
+    edited = starter + '\n[[sources]]\nname = "mine"\nurl = "https://news.example/feed"\n'
+    config.write_text(edited + 'kind = "feed"\n', encoding="utf-8")
+    edited = config.read_text(encoding="utf-8")
+
+    done = newsmon(tmp_path, "--config", str(config), "init", "--force")
+    assert done.returncode == 0, done.stderr
+    backup = tmp_path / "newsmon.toml.bak"
+    assert f"the previous one is kept as {backup}" in done.stdout
+    assert backup.read_text(encoding="utf-8") == edited
+    assert backup.stat().st_mode & 0o777 == 0o600
+    assert config.read_text(encoding="utf-8") == starter
+
+    # Forcing again over the untouched starter keeps the backup of the edit.
+    again = newsmon(tmp_path, "--config", str(config), "init", "--force")
+    assert again.returncode == 0, again.stderr
+    assert "kept as" not in again.stdout
+    assert backup.read_text(encoding="utf-8") == edited
