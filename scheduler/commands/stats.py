@@ -22,8 +22,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "counts and health, and the most recent crawl runs.",
     )
     p.add_argument("--json", action="store_true", help="one JSON object, for scripts")
-    p.add_argument("--runs", type=int, default=5, metavar="N", help="crawl runs to show (5)")
+    p.add_argument(
+        "--runs",
+        type=_count,
+        default=5,
+        metavar="N",
+        help="crawl runs to show (5; 0 leaves the section out)",
+    )
     p.set_defaults(func=run)
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number 0 or more, got {text!r}")
+    return value
 
 
 def _jsonable(obj: Any) -> Any:
@@ -49,8 +65,8 @@ def _when(value: Any) -> str | None:
     return text[:19].replace("T", " ") if text else None
 
 
-def render(t: Totals, sources: list[SourceStat], runs: list[RunStat]) -> str:
-    """The human-readable report."""
+def render(t: Totals, sources: list[SourceStat], runs: list[RunStat] | None) -> str:
+    """The human-readable report; ``runs`` None leaves the crawl runs out (``--runs 0``)."""
     out = [
         f"articles {t.articles}   relevant {t.relevant}   duplicates {t.duplicates}   "
         f"stories (clusters) {t.clusters}",
@@ -76,6 +92,8 @@ def render(t: Totals, sources: list[SourceStat], runs: list[RunStat]) -> str:
         )
     else:
         out.append("(none yet: run `newsmon crawl`)")
+    if runs is None:
+        return "\n".join(out) + "\n"
     out += ["", "Recent crawl runs (UTC)"]
     if runs:
         out += _table(
@@ -104,7 +122,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     with ctx.sessions() as session:
         t = totals(session)
         sources = source_stats(session)
-        runs = recent_runs(session, max(args.runs, 0))
+        runs = recent_runs(session, args.runs) if args.runs else []
     if args.json:
         report = {
             "totals": dataclasses.asdict(t),
@@ -113,5 +131,5 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         }
         sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     else:
-        sys.stdout.write(render(t, sources, runs))
+        sys.stdout.write(render(t, sources, runs if args.runs else None))
     return 0

@@ -258,3 +258,36 @@ def test_export_into_a_closed_pipe_ends_quietly(
     assert proc.wait(timeout=60) == 0
     assert first["url"] == "https://x.example/0"
     assert "Traceback" not in err and "BrokenPipe" not in err
+
+
+def test_stats_runs_0_leaves_the_runs_out_without_claiming_no_crawl(
+    config: str, stored: dict[str, int]
+) -> None:
+    """`stats --runs 0` with a run recorded said "(no crawl yet)"; now the section is left
+    out. A negative count is a usage error."""
+    project = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSMON_")}
+    env["PYTHONPATH"] = str(project) + os.pathsep + env.get("PYTHONPATH", "")
+
+    def stats(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "scheduler.cli", "--config", config, "stats", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+            check=False,
+        )
+
+    hidden = stats("--runs", "0")
+    assert hidden.returncode == 0, hidden.stderr
+    assert "no crawl yet" not in hidden.stdout
+    assert "Recent crawl runs" not in hidden.stdout
+    assert "articles 3   relevant 2" in hidden.stdout and "alpha" in hidden.stdout
+    shown = stats("--runs", "1")
+    assert "Recent crawl runs (UTC)" in shown.stdout and "partial" in shown.stdout
+    as_json = stats("--runs", "0", "--json")
+    assert json.loads(as_json.stdout)["runs"] == []
+    negative = stats("--runs", "-1")
+    assert negative.returncode == 2
+    assert "expected a whole number 0 or more, got '-1'" in negative.stderr
