@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
@@ -26,6 +27,18 @@ def upsert_insert(session: Session, table: Any) -> Any:
         return sqlite.insert(table)
     if name == "postgresql":
         # Imported here: SQLite databases never need it (about 25 ms of every start-up).
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table)
+    raise StorageError(f"unsupported database backend {name!r}: use SQLite or PostgreSQL")
+
+
+def upsert_insert_for(conn: Connection, table: Any) -> Any:
+    """:func:`upsert_insert` for a Core connection."""
+    name = conn.dialect.name
+    if name == "sqlite":
+        return sqlite.insert(table)
+    if name == "postgresql":
         from sqlalchemy.dialects import postgresql
 
         return postgresql.insert(table)

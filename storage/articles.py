@@ -9,31 +9,19 @@ from collections.abc import Iterator
 from contextlib import nullcontext
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, insert, select, update
+from sqlalchemy import Connection, Select, Table, bindparam, case, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage.models import Article, RawPage
+from storage.models import Article, DedupBand, RawPage, SourceTotal, UrlKey, UTCDateTime
 from storage.records import ArticleRecord
+from storage.urlkey import url_key
 
 # Rows fetched per round trip when streaming; bounds memory on large exports.
 STREAM_BATCH = 500
 # Raw pages are kept for re-extraction, rarely read: level 1 compresses news HTML about 4x at
 # a fraction of the CPU of level 6 (which took half of the crawl's storing time).
 RAW_GZIP_LEVEL = 1
-
-
-def known_urls(session: Session) -> set[str]:
-    """Every stored ``url`` and ``canonical_url``: the crawler never fetches these again."""
-    urls: set[str] = set()
-    rows = session.execute(
-        select(Article.url, Article.canonical_url).execution_options(yield_per=5000)
-    )
-    for url, canonical in rows:
-        urls.add(url)
-        if canonical:
-            urls.add(canonical)
-    return urls
 
 
 def _article_values(rec: ArticleRecord, cluster_id: int | None) -> dict[str, Any]:
@@ -103,6 +91,7 @@ def insert_article(session: Session, rec: ArticleRecord) -> tuple[int, bool]:
 
     if cluster_id is None:
         conn.execute(update(table).where(table.c.id == new_id).values(cluster_id=new_id))
+    _index_article(conn, new_id, rec)
     body_gz = rec.raw_body_gz
     if body_gz is None and rec.raw_body is not None:
         body_gz = gzip.compress(rec.raw_body, compresslevel=RAW_GZIP_LEVEL)
@@ -118,6 +107,74 @@ def insert_article(session: Session, rec: ArticleRecord) -> tuple[int, bool]:
             },
         )
     return new_id, True
+
+
+_KEYS_TAKEN = select(UrlKey.key).where(UrlKey.key.in_(bindparam("keys", expanding=True)))
+_BUMP_TOTALS = (
+    update(SourceTotal)
+    .where(SourceTotal.source == bindparam("src"))
+    .values(
+        articles=SourceTotal.articles + 1,
+        relevant=SourceTotal.relevant + bindparam("rel"),
+        duplicates=SourceTotal.duplicates + bindparam("dup"),
+        last_fetched_at=case(
+            (
+                or_(
+                    SourceTotal.last_fetched_at.is_(None),
+                    SourceTotal.last_fetched_at < bindparam("at", type_=UTCDateTime),
+                ),
+                bindparam("at", type_=UTCDateTime),
+            ),
+            else_=SourceTotal.last_fetched_at,
+        ),
+    )
+)
+
+
+def _index_article(conn: Connection, article_id: int, rec: ArticleRecord) -> None:
+    """The article's URL keys, LSH band keys and its source's counters, in its transaction.
+
+    Only cacheable statements (see :func:`insert_article`): keys already held by another
+    article are looked up, then the rest inserted.
+    """
+    keys = {url_key(rec.url), url_key(rec.canonical_url)}
+    taken = set(conn.execute(_KEYS_TAKEN, {"keys": sorted(keys)}).scalars())
+    free = sorted(keys - taken)
+    if free:
+        guard = nullcontext() if conn.dialect.name == "sqlite" else conn.begin_nested()
+        try:
+            with guard:
+                conn.execute(insert(UrlKey), [{"key": k, "article_id": article_id} for k in free])
+        except IntegrityError:
+            pass  # another writer claimed the key in between: the first article keeps it
+    # An exact copy's signature is its original's, already indexed.
+    if rec.band_keys and rec.duplicate_kind != "exact":
+        conn.execute(
+            insert(DedupBand),
+            [{"key": k, "article_id": article_id} for k in sorted(set(rec.band_keys))],
+        )
+    bump = {
+        "src": rec.source,
+        "rel": 1 if rec.relevant else 0,
+        "dup": 1 if rec.duplicate_of is not None else 0,
+        "at": rec.fetched_at,
+    }
+    if conn.execute(_BUMP_TOTALS, bump).rowcount == 0:
+        guard = nullcontext() if conn.dialect.name == "sqlite" else conn.begin_nested()
+        try:
+            with guard:
+                conn.execute(
+                    insert(SourceTotal),
+                    {
+                        "source": rec.source,
+                        "articles": 1,
+                        "relevant": bump["rel"],
+                        "duplicates": bump["dup"],
+                        "last_fetched_at": rec.fetched_at,
+                    },
+                )
+        except IntegrityError:  # created by a concurrent writer since the UPDATE
+            conn.execute(_BUMP_TOTALS, bump)
 
 
 def _articles() -> Table:
@@ -143,10 +200,17 @@ def raw_body(session: Session, article_id: int) -> bytes | None:
 def articles_query(
     *, since: dt.datetime | None = None, relevant_only: bool = False
 ) -> Select[tuple[Article]]:
-    """The SELECT behind :func:`iter_articles` (ordered by id), for callers that count it."""
-    stmt = select(Article).order_by(Article.id)
+    """The SELECT behind :func:`iter_articles`, for callers that count it.
+
+    With ``since`` the rows come in (fetched_at, id) order, read off ``ix_articles_fetched_at``
+    from ``since`` on; ordering by id alone made the database walk every article. Without it,
+    in id order.
+    """
+    stmt = select(Article)
     if since is not None:
-        stmt = stmt.where(Article.fetched_at >= since)
+        stmt = stmt.where(Article.fetched_at >= since).order_by(Article.fetched_at, Article.id)
+    else:
+        stmt = stmt.order_by(Article.id)
     if relevant_only:
         stmt = stmt.where(Article.relevant.is_(True))
     return stmt
@@ -155,7 +219,8 @@ def articles_query(
 def iter_articles(
     session: Session, *, since: dt.datetime | None = None, relevant_only: bool = False
 ) -> Iterator[Article]:
-    """Stream stored articles in id order, ``STREAM_BATCH`` rows per round trip.
+    """Stream stored articles (see :func:`articles_query` for the order), ``STREAM_BATCH``
+    rows per round trip.
 
     ``since`` keeps articles fetched at or after it (naive datetimes are taken as UTC).
     The rows are live ORM objects: consume them while ``session`` is open.

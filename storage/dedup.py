@@ -1,14 +1,21 @@
 """Duplicate detection: canonical URL, exact hash of normalized text, near-duplicate MinHash.
 
 Signatures are datasketch MinHashes over hashed word shingles, stored per article in
-``articles.minhash`` (``num_perm`` little-endian uint32). :meth:`DedupIndex.load` rebuilds the
-index from the database, so detection works across runs. The LSH banding is done with numpy
-over the whole signature matrix at once (one sort per band) instead of datasketch's
-per-key dict inserts: for 20,000 stored signatures that is about 0.1 s instead of about 2.7 s
-(measured with tests/storage/bench_dedup.py and a datasketch MinHashLSH insertion session).
+``articles.minhash`` (``num_perm`` little-endian uint32). The index lives in the database, so
+a check costs the same with a million stored articles as with none, and a second process sees
+an article the moment its transaction commits:
+
+- the URL check is a lookup in ``url_keys`` (normalized URL and canonical URL, unique);
+- the exact check is a lookup of ``articles.text_hash`` (indexed);
+- the near check looks up the signature's LSH band keys in ``dedup_bands`` (one row per band
+  of every stored signature, written in the storing transaction) and compares the full
+  signatures of the few candidates that share a band.
+
 The signatures and the band layout (b, r) are datasketch's, computed in numpy (tests compare
 them with datasketch's own), because importing datasketch loads SciPy: 0.5 s and 40 MB in
-every process that signs or checks.
+every process that signs or checks. A band key folds the band's r values, the band's number
+and the layout, so a database keeps working (with older articles outside the near check, as
+after a change of ``num_perm``) when ``near_threshold`` changes the layout.
 
 A duplicate points at its cluster's original (the first article of the story), which is the
 cluster id: originals get ``cluster_id`` = their own id when stored.
@@ -21,13 +28,14 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
-from storage.models import Article
+from storage.models import Article, DedupBand, UrlKey
 
 SIG_DTYPE = np.dtype("<u4")
 # Signatures are datasketch's MinHash with its default "affine32" scheme and seed 1, computed
@@ -38,11 +46,21 @@ _FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2
 _MAX32 = np.uint32(0xFFFFFFFF)
 _CHUNK = 4096  # shingles permuted at once: bounds the (shingles x num_perm) matrix to ~2 MB
 _NON_WORD = re.compile(r"[\W_]+")
-# Pending additions are merged into the sorted band arrays once there are this many.
-_MERGE_EVERY = 2048
+
+#: The dedup defaults, in one place (the config and the crawl job take theirs from here).
+DEFAULT_NEAR_THRESHOLD = 0.8
+DEFAULT_NUM_PERM = 128
+DEFAULT_SHINGLE_WORDS = 5
+# At most this many near-duplicate candidates are compared for one article (a band shared by
+# very many stored texts, e.g. boilerplate, must not make one check read thousands of rows);
+# the newest are kept, since syndicated copies follow their original within days.
+MAX_CANDIDATES = 2000
+# Every writer of articles takes this PostgreSQL advisory lock for its dedup check and insert,
+# so that two processes storing copies of one story at the same moment fold them into one
+# (SQLite serializes writers with BEGIN IMMEDIATE already). An arbitrary constant: "newsmon".
+ARCHIVE_LOCK_KEY = 0x6E6577736D6F6E
 
 U64Array = npt.NDArray[np.uint64]
-I64Array = npt.NDArray[np.int64]
 SigArray = npt.NDArray[np.uint32]
 U32Array = npt.NDArray[np.uint32]
 
@@ -174,7 +192,9 @@ class Signer:
     part of a dedup check) while the index, in the crawl process, only compares.
     """
 
-    def __init__(self, num_perm: int = 128, shingle_words: int = 5) -> None:
+    def __init__(
+        self, num_perm: int = DEFAULT_NUM_PERM, shingle_words: int = DEFAULT_SHINGLE_WORDS
+    ) -> None:
         self.num_perm = num_perm
         self.shingle_words = shingle_words
         self._word_memo: dict[str, int] = {}
@@ -212,126 +232,111 @@ class DedupDecision:
     similarity: float | None
 
 
-class DedupIndex:
-    """In-memory duplicate index over every stored article; see the module docstring."""
+class BandLayout:
+    """The LSH bands of a signature as signed 64-bit keys (what ``dedup_bands`` stores)."""
 
     def __init__(
-        self, near_threshold: float = 0.8, num_perm: int = 128, shingle_words: int = 5
+        self, near_threshold: float = DEFAULT_NEAR_THRESHOLD, num_perm: int = DEFAULT_NUM_PERM
     ) -> None:
         if not 0.0 < near_threshold <= 1.0:
             raise ValueError(f"near_threshold must be in (0, 1], got {near_threshold}")
+        self.num_perm = num_perm
+        self.bands, self.rows = _band_layout(near_threshold, num_perm)
+        # Fixed odd multipliers fold the r values of a band into one 64-bit key; the salt
+        # makes the key depend on the band's number and on the layout.
+        rng = np.random.default_rng([0x6E6577736D6F6E, self.bands, self.rows, num_perm])
+        mix = rng.integers(1, 2**63, size=self.rows)
+        self._mix: U64Array = mix.astype(np.uint64) | np.uint64(1)
+        self._salt: U64Array = rng.integers(1, 2**63, size=self.bands).astype(np.uint64)
+
+    def keys_of(self, sigs: SigArray) -> U64Array:
+        """(n, bands) unsigned keys of ``n`` signatures."""
+        n = sigs.shape[0]
+        used = sigs[:, : self.bands * self.rows].astype(np.uint64)
+        folded: U64Array = (used.reshape(n, self.bands, self.rows) * self._mix).sum(
+            axis=2, dtype=np.uint64
+        )
+        folded += self._salt
+        folded ^= folded >> np.uint64(31)
+        return folded
+
+    def keys(self, minhash: bytes | None) -> list[int]:
+        """The band keys of one stored signature (empty when it has another width)."""
+        if not minhash or len(minhash) != self.num_perm * SIG_DTYPE.itemsize:
+            return []
+        sig = np.frombuffer(minhash, dtype=SIG_DTYPE).astype(np.uint32).reshape(1, -1)
+        return sorted(set(self.keys_of(sig)[0].view(np.int64).tolist()))
+
+
+def lock_archive(session: Session) -> None:
+    """Serialize this transaction's dedup check and insert with every other writer's.
+
+    PostgreSQL: a transaction-level advisory lock, released at commit or rollback (or when a
+    killed worker's connection drops). SQLite: nothing to do, a write transaction begun
+    IMMEDIATE already holds the database's only write lock.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ARCHIVE_LOCK_KEY})
+
+
+_BY_URL = (
+    select(Article.id, Article.cluster_id)
+    .join(UrlKey, UrlKey.article_id == Article.id)
+    .where(UrlKey.key == bindparam("key"))
+)
+_BY_HASH = (
+    select(Article.id, Article.cluster_id)
+    .where(Article.text_hash == bindparam("digest"))
+    .order_by(Article.id)
+    .limit(1)
+)
+_CANDIDATES = (
+    select(Article.id, Article.cluster_id, Article.minhash)
+    .where(
+        Article.id.in_(
+            select(DedupBand.article_id)
+            .where(DedupBand.key.in_(bindparam("keys", expanding=True)))
+            .order_by(DedupBand.article_id.desc())
+            .limit(MAX_CANDIDATES)
+            .scalar_subquery()
+        )
+    )
+    .order_by(Article.id)
+)
+
+
+class DedupIndex:
+    """Duplicate checks against the stored archive, by indexed lookups; see the module doc."""
+
+    def __init__(
+        self,
+        near_threshold: float = DEFAULT_NEAR_THRESHOLD,
+        num_perm: int = DEFAULT_NUM_PERM,
+        shingle_words: int = DEFAULT_SHINGLE_WORDS,
+    ) -> None:
+        self.layout = BandLayout(near_threshold, num_perm)
         self.near_threshold = near_threshold
         self.num_perm = num_perm
         self.shingle_words = shingle_words
-        self._bands, self._rows = _band_layout(near_threshold, num_perm)
         self._signer = Signer(num_perm, shingle_words)
-        # Fixed odd multipliers fold the r values of a band into one 64-bit key.
-        mix = np.random.default_rng(0x6E6577736D6F6E).integers(1, 2**63, size=self._rows)
-        self._mix: U64Array = mix.astype(np.uint64) | np.uint64(1)
-        self._by_url: dict[str, int] = {}
-        self._by_hash: dict[str, int] = {}
-        self._sigs: SigArray = np.empty((0, num_perm), dtype=np.uint32)
-        self._clusters: I64Array = np.empty(0, dtype=np.int64)
-        self._order: I64Array = np.empty((self._bands, 0), dtype=np.int64)
-        self._sorted: U64Array = np.empty((self._bands, 0), dtype=np.uint64)
-        # Articles added during a run wait in fixed-size buffers (scanned linearly, cheap at
-        # this size) until they are merged into the sorted arrays.
-        self._pending, self._capacity = 0, _MERGE_EVERY
-        self._pending_sigs: SigArray = np.empty((self._capacity, num_perm), dtype=np.uint32)
-        self._pending_keys: U64Array = np.empty((self._bands, self._capacity), dtype=np.uint64)
-        self._pending_clusters: I64Array = np.empty(self._capacity, dtype=np.int64)
 
-    def __len__(self) -> int:
-        """Number of signatures in the near-duplicate index."""
-        return int(self._sigs.shape[0]) + self._pending
-
-    @classmethod
-    def load(
-        cls,
-        session: Session,
-        near_threshold: float = 0.8,
-        num_perm: int = 128,
-        shingle_words: int = 5,
-    ) -> DedupIndex:
-        """Build the index from every stored article (streamed; signatures decoded in bulk)."""
-        index = cls(near_threshold, num_perm, shingle_words)
-        width = num_perm * SIG_DTYPE.itemsize
-        blobs: list[bytes] = []
-        clusters: list[int] = []
-        cols = Article.__table__.c
-        stmt = select(
-            cols.id, cols.cluster_id, cols.canonical_url, cols.text_hash, cols.minhash
-        ).order_by(cols.id)
-        # Core rows, not ORM ones: this runs over every stored article at every crawl start.
-        rows = session.connection().execute(stmt.execution_options(yield_per=5000))
-        for art_id, cluster, canonical, thash, blob in rows:
-            cluster_id = cluster if cluster is not None else art_id
-            index._by_url.setdefault(canonical, cluster_id)
-            index._by_hash.setdefault(thash, cluster_id)
-            if blob is not None and len(blob) == width:
-                blobs.append(bytes(blob))
-                clusters.append(cluster_id)
-        if blobs:
-            sigs = np.frombuffer(b"".join(blobs), dtype=SIG_DTYPE).reshape(len(blobs), num_perm)
-            index._rebuild(sigs.astype(np.uint32), np.asarray(clusters, dtype=np.int64))
-        return index
-
-    # -- signatures and bands -------------------------------------------------------------
-
-    def signature(self, normalized: str) -> SigArray:
-        """The MinHash values of already-normalized text."""
-        return self._signer.signature(normalized)
-
-    def _band_keys(self, sigs: SigArray) -> U64Array:
-        """(bands, n) 64-bit keys, one per band of each signature."""
-        n = sigs.shape[0]
-        used = sigs[:, : self._bands * self._rows].astype(np.uint64)
-        folded = (used.reshape(n, self._bands, self._rows) * self._mix).sum(axis=2, dtype=np.uint64)
-        folded ^= folded >> np.uint64(31)
-        return np.ascontiguousarray(folded.T)
-
-    def _rebuild(self, sigs: SigArray, clusters: I64Array) -> None:
-        keys = self._band_keys(sigs)
-        order = np.argsort(keys, axis=1, kind="stable")
-        self._sigs, self._clusters = sigs, clusters
-        self._order = order.astype(np.int64)
-        self._sorted = np.take_along_axis(keys, order, axis=1)
-
-    def _merge_pending(self) -> None:
-        m = self._pending
-        sigs = np.vstack([self._sigs, self._pending_sigs[:m]])
-        clusters = np.concatenate([self._clusters, self._pending_clusters[:m]])
-        self._pending = 0
-        self._rebuild(sigs, clusters)
-
-    def _candidates(self, sig: SigArray) -> tuple[SigArray, I64Array]:
-        """Signatures and clusters sharing at least one band with ``sig``."""
-        q = self._band_keys(sig.reshape(1, -1))[:, 0]
-        parts: list[I64Array] = []
-        for band in range(self._bands):
-            row = self._sorted[band]
-            lo, hi = np.searchsorted(row, q[band], "left"), np.searchsorted(row, q[band], "right")
-            if hi > lo:
-                parts.append(self._order[band, lo:hi])
-        rows = np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
-        sigs, clusters = self._sigs[rows], self._clusters[rows]
-        m = self._pending
-        if m:
-            hit = (self._pending_keys[:, :m] == q[:, None]).any(axis=0)
-            if hit.any():
-                sigs = np.vstack([sigs, self._pending_sigs[:m][hit]])
-                clusters = np.concatenate([clusters, self._pending_clusters[:m][hit]])
-        return sigs, clusters
-
-    # -- the interface ---------------------------------------------------------------------
+    def band_keys(self, minhash: bytes | None) -> list[int]:
+        """What to store in ``dedup_bands`` for a signature."""
+        return self.layout.keys(minhash)
 
     def check(
-        self, canonical_url: str, text: str, *, signed: tuple[str, bytes] | None = None
+        self,
+        session: Session,
+        canonical_url: str,
+        text: str,
+        *,
+        signed: tuple[str, bytes] | None = None,
     ) -> DedupDecision:
-        """Is this article a copy of a stored (or added) one? URL, then exact, then near.
+        """Is this article a copy of a stored one? URL, then exact, then near.
 
         ``signed`` is ``Signer.sign(text)`` computed elsewhere (in a worker process, say)
         with this index's ``num_perm`` and ``shingle_words``; without it the text is signed here.
+        Run it in the transaction that stores the article, after :func:`lock_archive`.
         """
         digest, blob = signed if signed is not None else self._signer.sign(text)
         sig: SigArray | None = None
@@ -340,37 +345,36 @@ class DedupIndex:
             if sig.shape[0] != self.num_perm:
                 raise ValueError(f"signature has {sig.shape[0]} values, index uses {self.num_perm}")
 
-        def dup(kind: str, cluster: int, similarity: float | None) -> DedupDecision:
+        def dup(kind: str, row: tuple[int, int | None], similarity: float | None) -> DedupDecision:
+            cluster = row[1] if row[1] is not None else row[0]
             return DedupDecision(kind, cluster, cluster, digest, blob, similarity)
 
-        if canonical_url in self._by_url:
-            return dup("url", self._by_url[canonical_url], None)
+        conn = session.connection()
+        hit = conn.execute(_BY_URL, {"key": canonical_url}).first()
+        if hit is not None:
+            return dup("url", (hit[0], hit[1]), None)
         if sig is None:
             return DedupDecision(None, None, None, digest, blob, None)
-        if digest in self._by_hash:
-            return dup("exact", self._by_hash[digest], 1.0)
-        sigs, clusters = self._candidates(sig)
-        if clusters.size:
-            sims = (sigs == sig).mean(axis=1)
-            # Best match; among equals the oldest cluster (the lowest id) wins.
-            best = int(np.lexsort((clusters, -sims))[0])
-            if sims[best] >= self.near_threshold:
-                return dup("near", int(clusters[best]), float(sims[best]))
+        hit = conn.execute(_BY_HASH, {"digest": digest}).first()
+        if hit is not None:
+            return dup("exact", (hit[0], hit[1]), 1.0)
+        near = self._nearest(conn, sig)
+        if near is not None:
+            return dup("near", (near[0], near[1]), near[2])
         return DedupDecision(None, None, None, digest, blob, None)
 
-    def add(
-        self, article_id: int, cluster_id: int, canonical_url: str, decision: DedupDecision
-    ) -> None:
-        """Register a stored article so that later checks in this run see it."""
-        self._by_url.setdefault(canonical_url, cluster_id)
-        if decision.minhash:
-            self._by_hash.setdefault(decision.text_hash, cluster_id)
-            sig = np.frombuffer(decision.minhash, dtype=SIG_DTYPE).astype(np.uint32)
-            if sig.shape[0] == self.num_perm:
-                if self._pending == self._capacity:
-                    self._merge_pending()
-                m = self._pending
-                self._pending_sigs[m] = sig
-                self._pending_keys[:, m] = self._band_keys(sig.reshape(1, -1))[:, 0]
-                self._pending_clusters[m] = cluster_id
-                self._pending = m + 1
+    def _nearest(self, conn: Any, sig: SigArray) -> tuple[int, int, float] | None:
+        keys = self.layout.keys_of(sig.reshape(1, -1))[0].view(np.int64).tolist()
+        rows = conn.execute(_CANDIDATES, {"keys": sorted(set(keys))}).all()
+        width = self.num_perm * SIG_DTYPE.itemsize
+        usable = [(i, c if c is not None else i, b) for i, c, b in rows if b and len(b) == width]
+        if not usable:
+            return None
+        sigs = np.frombuffer(b"".join(bytes(b) for _, _, b in usable), dtype=SIG_DTYPE)
+        sims = (sigs.reshape(len(usable), self.num_perm) == sig).mean(axis=1)
+        clusters = np.fromiter((c for _, c, _ in usable), dtype=np.int64, count=len(usable))
+        # Best match; among equals the oldest cluster (the lowest id) wins.
+        best = int(np.lexsort((clusters, -sims))[0])
+        if sims[best] < self.near_threshold:
+            return None
+        return usable[best][0], int(clusters[best]), float(sims[best])

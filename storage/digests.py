@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Integer, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Article, CrawlRun, CrawlRunSource, Digest, DigestItem, Source
@@ -34,11 +34,6 @@ def recipients_key(recipients: Iterable[str]) -> str:
     """A stable key for a recipient list: sha256 of the sorted, lower-cased addresses."""
     joined = "\n".join(sorted({r.strip().lower() for r in recipients}))
     return hashlib.sha256(joined.encode()).hexdigest()
-
-
-def _cluster_of() -> ColumnElement[int]:
-    # An article without a cluster id is a cluster of its own.
-    return func.coalesce(Article.cluster_id, Article.id, type_=Integer)  # type: ignore[arg-type]
 
 
 def last_sent(session: Session, key: str) -> Digest | None:
@@ -70,6 +65,16 @@ def pending(session: Session, key: str) -> Digest | None:
     ).first()
 
 
+# Ids per IN list: well under SQLite's bound-parameter limit.
+_CHUNK = 500
+
+
+def _chunks(values: Sequence[int]) -> Iterator[list[int]]:
+    ordered = sorted(values)
+    for i in range(0, len(ordered), _CHUNK):
+        yield ordered[i : i + _CHUNK]
+
+
 def undelivered_clusters(
     session: Session, key: str, *, since: dt.datetime | None, until: dt.datetime
 ) -> list[Article]:
@@ -78,39 +83,60 @@ def undelivered_clusters(
     A cluster already carried by a delivered digest is left out entirely, so a late copy of a
     story never mails that story a second time. ``since``/``until`` bound ``fetched_at`` of the
     relevant articles that make a cluster qualify. Articles come back ordered by id.
+
+    Three indexed steps, each as large as the news of the window, never the archive: the
+    relevant articles of the window (``ix_articles_relevant_fetched``, covering), which of
+    their clusters and articles a delivered digest carried (``digest_items`` by cluster and by
+    article), then the members of the clusters left (``ix_articles_cluster_id``).
     """
-    delivered_articles = (
-        select(DigestItem.article_id)
-        .join(Digest, Digest.id == DigestItem.digest_id)
-        .where(Digest.recipients_key == key, Digest.status == SENT)
-    )
-    delivered_clusters = (
-        select(DigestItem.cluster_id)
-        .join(Digest, Digest.id == DigestItem.digest_id)
-        .where(
-            Digest.recipients_key == key,
-            Digest.status == SENT,
-            DigestItem.cluster_id.is_not(None),
-        )
-    )
-    qualifying = select(_cluster_of()).where(
-        Article.relevant.is_(True),
-        Article.fetched_at <= until,
-        Article.id.not_in(delivered_articles),
-    )
+    window = [Article.relevant.is_(True), Article.fetched_at <= until]
     if since is not None:
-        qualifying = qualifying.where(Article.fetched_at >= since)
-    stmt = (
-        select(Article)
-        .where(
-            _cluster_of().in_(qualifying),
-            _cluster_of().not_in(delivered_clusters),
-            Article.id.not_in(delivered_articles),
-            Article.fetched_at <= until,
+        window.append(Article.fetched_at >= since)
+    relevant = session.execute(select(Article.id, Article.cluster_id).where(*window)).all()
+    if not relevant:
+        return []
+    clusters = {cid if cid is not None else aid for aid, cid in relevant}
+    delivered_clusters: set[int] = set()
+    for chunk in _chunks(list(clusters)):
+        delivered_clusters.update(
+            session.scalars(
+                select(DigestItem.cluster_id)
+                .join(Digest, Digest.id == DigestItem.digest_id)
+                .where(
+                    DigestItem.cluster_id.in_(chunk),
+                    Digest.recipients_key == key,
+                    Digest.status == SENT,
+                )
+            )
         )
-        .order_by(Article.id)
-    )
-    return list(session.scalars(stmt))
+    wanted = clusters - delivered_clusters
+    members: dict[int, Article] = {}
+    for chunk in _chunks(list(wanted)):
+        for art in session.scalars(select(Article).where(Article.cluster_id.in_(chunk))):
+            members[art.id] = art
+        # An article stored before clusters were always set is its own cluster.
+        for art in session.scalars(
+            select(Article).where(Article.id.in_(chunk), Article.cluster_id.is_(None))
+        ):
+            members[art.id] = art
+    delivered_articles: set[int] = set()
+    for chunk in _chunks(list(members)):
+        delivered_articles.update(
+            session.scalars(
+                select(DigestItem.article_id)
+                .join(Digest, Digest.id == DigestItem.digest_id)
+                .where(
+                    DigestItem.article_id.in_(chunk),
+                    Digest.recipients_key == key,
+                    Digest.status == SENT,
+                )
+            )
+        )
+    return [
+        members[i]
+        for i in sorted(members)
+        if i not in delivered_articles and members[i].fetched_at <= until
+    ]
 
 
 def record_attempt(

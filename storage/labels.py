@@ -11,6 +11,7 @@ update_scores(session, updates) -> int
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.exceptions import UsageError
-from storage.models import Article, Label, utcnow
+from storage.models import Article, Label, SourceTotal, utcnow
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,23 @@ def article_batches(
 
 
 def update_scores(session: Session, updates: Sequence[ScoreUpdate]) -> int:
-    """Write new scores; returns the number of articles updated."""
+    """Write new scores; returns the number of articles updated. The per-source relevant
+    counters (``source_totals``) follow in the same transaction."""
+    ids = [u.id for u in updates]
+    before = {
+        row.id: (row.source, bool(row.relevant))
+        for i in range(0, len(ids), 500)
+        for row in session.execute(
+            select(Article.id, Article.source, Article.relevant).where(
+                Article.id.in_(ids[i : i + 500])
+            )
+        )
+    }
+    delta: Counter[str] = Counter()
+    for u in updates:
+        if u.id in before:
+            source, was = before[u.id]
+            delta[source] += int(bool(u.relevant)) - int(was)
     for u in updates:
         session.execute(
             update(Article)
@@ -164,10 +181,17 @@ def update_scores(session: Session, updates: Sequence[ScoreUpdate]) -> int:
                 model_version=u.model_version,
             )
         )
+    for source, change in delta.items():
+        if change:
+            session.execute(
+                update(SourceTotal)
+                .where(SourceTotal.source == source)
+                .values(relevant=SourceTotal.relevant + change)
+            )
     return len(updates)
 
 
 def count_relevant(session: Session) -> int:
-    """How many stored articles are currently marked relevant."""
-    stmt = select(func.count()).select_from(Article).where(Article.relevant.is_(True))
-    return int(session.scalar(stmt) or 0)
+    """How many stored articles are currently marked relevant (from the per-source
+    counters: no pass over the archive)."""
+    return int(session.scalar(select(func.sum(SourceTotal.relevant))) or 0)

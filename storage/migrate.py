@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, inspect, text
 
+from storage import backfill
+
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
@@ -14,7 +16,7 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 #: The newest migration in ``migrations/versions`` (a test checks it against Alembic's own
 #: answer). Every command checks the schema against it, so it is read without importing
 #: Alembic, which costs a cron run about 0.2 s of start-up; Alembic is loaded only to upgrade.
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 VERSION_TABLE = "alembic_version"
 
 
@@ -26,14 +28,35 @@ def _alembic_config() -> AlembicConfig:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply every pending migration (idempotent)."""
+def upgrade(
+    engine: Engine,
+    revision: str = "head",
+    *,
+    near_threshold: float | None = None,
+    num_perm: int | None = None,
+    progress: backfill.Progress | None = None,
+) -> None:
+    """Apply every pending migration, then finish any backfill they left (idempotent).
+
+    The backfill indexes articles stored before revision 0004 in committed batches: a kill
+    loses one batch and the next call goes on. ``near_threshold`` and ``num_perm`` choose the
+    LSH layout of the band keys (the config's ``[dedup]`` values; defaults otherwise).
+    """
     from alembic import command
+
+    from storage.dedup import DEFAULT_NEAR_THRESHOLD, DEFAULT_NUM_PERM
 
     cfg = _alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+    if revision == "head":
+        backfill.run(
+            engine,
+            near_threshold=near_threshold or DEFAULT_NEAR_THRESHOLD,
+            num_perm=num_perm or DEFAULT_NUM_PERM,
+            progress=progress,
+        )
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -53,5 +76,8 @@ def head_revision() -> str | None:
 
 
 def is_up_to_date(engine: Engine) -> bool:
-    """True when the database has every migration applied."""
-    return current_revision(engine) == HEAD_REVISION
+    """True when the database has every migration applied and no backfill left to do."""
+    if current_revision(engine) != HEAD_REVISION:
+        return False
+    with engine.connect() as conn:
+        return not backfill.pending(conn)

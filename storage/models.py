@@ -9,6 +9,13 @@ Tables:
     crawl_runs         one row per crawl, with its Scrapy stats
     crawl_run_sources  per-source counts and errors for each crawl run
     labels             reviewer labels (relevant / not relevant), who and when
+    url_keys           every stored article's normalized URL and canonical URL (unique): the
+                       crawler's "stored already?" and the dedup URL check are lookups here
+    dedup_bands        MinHash LSH band keys of each stored signature: near-duplicate
+                       candidates are an indexed lookup, not an index held in memory
+    source_totals      per-source article counters, kept by every write, so that ``stats``
+                       never aggregates the archive
+    archive_meta       small key/value state (an unfinished backfill's checkpoint)
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -102,8 +110,12 @@ class Article(Base):
     __table_args__ = (
         Index("ix_articles_canonical_url", "canonical_url"),
         Index("ix_articles_text_hash", "text_hash"),
-        Index("ix_articles_fetched_at", "fetched_at"),
+        # (fetched_at, id): `export --since` streams in this order straight off the index.
+        Index("ix_articles_fetched_at", "fetched_at", "id"),
         Index("ix_articles_cluster_id", "cluster_id"),
+        # Covers the digest's first question (relevant articles fetched in a window) without
+        # reading the rows that carry the text.
+        Index("ix_articles_relevant_fetched", "relevant", "fetched_at", "cluster_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -131,8 +143,59 @@ class Article(Base):
     crawl_run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
+class UrlKey(Base):
+    """A normalized URL (an article's own or its canonical URL) and the article holding it.
+
+    The key is computed once, when the article is stored; the first article to claim a key
+    keeps it (a later copy with the same canonical URL is a duplicate of that one).
+    """
+
+    __tablename__ = "url_keys"
+    __table_args__ = (Index("ix_url_keys_article_id", "article_id"),)
+
+    key: Mapped[str] = mapped_column(String(2000), primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+
+
+class DedupBand(Base):
+    """One LSH band key of one stored MinHash signature (see ``storage/dedup.py``)."""
+
+    __tablename__ = "dedup_bands"
+    __table_args__ = (
+        Index("ix_dedup_bands_article_id", "article_id"),
+        {"sqlite_with_rowid": False},
+    )
+
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+
+
+class SourceTotal(Base):
+    """Running counts of one source's stored articles, updated in the storing transaction."""
+
+    __tablename__ = "source_totals"
+
+    source: Mapped[str] = mapped_column(String(200), primary_key=True)
+    articles: Mapped[int] = mapped_column(Integer, default=0)
+    relevant: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    last_fetched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ArchiveMeta(Base):
+    """Small named values, e.g. the checkpoint of a backfill that a kill interrupted."""
+
+    __tablename__ = "archive_meta"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
 class RawPage(Base):
     __tablename__ = "raw_pages"
+    __table_args__ = (Index("ix_raw_pages_fetched_at", "fetched_at"),)
 
     article_id: Mapped[int] = mapped_column(
         ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
@@ -145,6 +208,7 @@ class RawPage(Base):
 
 class CrawlRun(Base):
     __tablename__ = "crawl_runs"
+    __table_args__ = (Index("ix_crawl_runs_started_at", "started_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -159,7 +223,10 @@ class CrawlRun(Base):
 
 class CrawlRunSource(Base):
     __tablename__ = "crawl_run_sources"
-    __table_args__ = (UniqueConstraint("run_id", "source", name="uq_crawl_run_sources_run_source"),)
+    __table_args__ = (
+        UniqueConstraint("run_id", "source", name="uq_crawl_run_sources_run_source"),
+        Index("ix_crawl_run_sources_source", "source", "run_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id", ondelete="CASCADE"))

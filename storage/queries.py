@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.models import Article, CrawlRun, CrawlRunSource, Source
+from storage.models import CrawlRun, CrawlRunSource, Source, SourceTotal
 
 
 @dataclass(frozen=True)
@@ -60,49 +60,38 @@ def _n(value: int | None) -> int:
 
 
 def totals(session: Session) -> Totals:
-    """Counts over every stored article."""
+    """Counts over every stored article, summed from the per-source counters
+    (``source_totals``, kept by every write): no pass over the archive."""
     row = session.execute(
         select(
-            func.count(Article.id),
-            func.sum(case((Article.relevant.is_(True), 1), else_=0)),
-            func.count(Article.duplicate_of),
-            func.count(func.distinct(func.coalesce(Article.cluster_id, Article.id))),
+            func.sum(SourceTotal.articles),
+            func.sum(SourceTotal.relevant),
+            func.sum(SourceTotal.duplicates),
         )
     ).one()
+    articles, relevant, duplicates = _n(row[0]), _n(row[1]), _n(row[2])
+    # Every copy joins the story of an original, and every original starts one.
     return Totals(
-        articles=_n(row[0]), relevant=_n(row[1]), duplicates=_n(row[2]), clusters=_n(row[3])
+        articles=articles, relevant=relevant, duplicates=duplicates, clusters=articles - duplicates
     )
 
 
 def source_stats(session: Session) -> list[SourceStat]:
     """Every source known from the ``sources`` table or from stored articles, by name."""
-    counts = {
-        name: (total, relevant, dups, last)
-        for name, total, relevant, dups, last in session.execute(
-            select(
-                Article.source,
-                func.count(Article.id),
-                func.sum(case((Article.relevant.is_(True), 1), else_=0)),
-                func.count(Article.duplicate_of),
-                func.max(Article.fetched_at),
-            ).group_by(Article.source)
-        )
-    }
+    counts = {t.source: t for t in session.scalars(select(SourceTotal))}
     health = {s.name: s for s in session.scalars(select(Source))}
     out: list[SourceStat] = []
     for name in sorted(set(counts) | set(health)):
-        total, relevant, dups, last = counts.get(name, (0, 0, 0, None))
+        total = counts.get(name)
         src = health.get(name)
-        if isinstance(last, dt.datetime) and last.tzinfo is None:
-            last = last.replace(tzinfo=dt.UTC)  # aggregate results bypass the column type
         out.append(
             SourceStat(
                 name=name,
                 kind=(src.kind or None) if src else None,
-                articles=_n(total),
-                relevant=_n(relevant),
-                duplicates=_n(dups),
-                last_fetched_at=last,
+                articles=total.articles if total else 0,
+                relevant=total.relevant if total else 0,
+                duplicates=total.duplicates if total else 0,
+                last_fetched_at=total.last_fetched_at if total else None,
                 last_success_at=src.last_success_at if src else None,
                 consecutive_failures=src.consecutive_failures if src else 0,
                 last_error=src.last_error if src else None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,8 @@ class ArticleRecord:
     ``raw_body`` (the fetched bytes) is stored gzip'd in ``raw_pages`` when given; a caller
     that compressed it already (in a worker process) passes ``raw_body_gz`` instead.
     ``cluster_id`` may be None for an original: :func:`storage.articles.insert_article`
-    then sets it to the new row's own id.
+    then sets it to the new row's own id. ``band_keys`` are the near-duplicate index entries
+    of ``minhash``; the URL keys are computed when stored.
     """
 
     url: str
@@ -41,6 +43,8 @@ class ArticleRecord:
     content_type: str | None = None
     encoding: str | None = None
     raw_body_gz: bytes | None = None  # the raw body already gzip'd (wins over raw_body)
+    # LSH band keys of ``minhash`` (``storage.dedup.BandLayout.keys``), stored in dedup_bands.
+    band_keys: Sequence[int] = ()
 
 
 @dataclass

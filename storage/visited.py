@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from storage._dialect import upsert_insert
@@ -36,14 +36,6 @@ class Visit:
     status: int | None = None
     source: str | None = None
     seen_at: dt.datetime | None = None
-
-
-def visited_urls(session: Session) -> set[str]:
-    """Every remembered URL (a single-column scan; no ORM objects)."""
-    rows = session.connection().execute(
-        select(VisitedUrl.__table__.c.url).execution_options(yield_per=10_000)
-    )
-    return {url for (url,) in rows}
 
 
 def record_visits(session: Session, visits: Iterable[Visit]) -> int:

@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 import storage.articles as articles_mod
-from storage.articles import insert_article, iter_articles, known_urls, raw_body
+from storage.articles import insert_article, iter_articles, raw_body
 from storage.engine import session_scope
+from storage.known import STORED, known_keys
 from storage.models import Article, RawPage
 from tests.storage.conftest import T0, RecordFactory
 
@@ -111,7 +112,7 @@ def test_concurrent_reinserts_store_each_url_once(
     assert _count(sessions) == len(urls)
 
 
-def test_known_urls_include_canonical_urls(
+def test_stored_url_keys_include_canonical_urls(
     sessions: sessionmaker[Session], make_record: RecordFactory
 ) -> None:
     with session_scope(sessions) as s:
@@ -121,12 +122,18 @@ def test_known_urls_include_canonical_urls(
                 "https://news.example/a?utm_source=x", canonical_url="https://news.example/a"
             ),
         )
-        insert_article(s, make_record("https://news.example/b"))
-        assert known_urls(s) == {
-            "https://news.example/a?utm_source=x",
-            "https://news.example/a",
-            "https://news.example/b",
-        }
+        insert_article(
+            s,
+            make_record("https://news.example/b?id=2", canonical_url="https://news.example/b2"),
+        )
+    with session_scope(sessions) as s:
+        asked = [
+            "https://news.example/a",  # the tracking parameter is not part of the key
+            "https://news.example/b?id=2",
+            "https://news.example/b2",
+            "https://news.example/c",
+        ]
+        assert known_keys(s, asked) == {k: STORED for k in asked[:3]}
 
 
 def test_iter_articles_streams_in_id_order_with_filters(

@@ -1,16 +1,18 @@
-"""Duplicate detection against stored articles, across a reload of the index from the DB."""
+"""Duplicate detection against stored articles: the index is the database (both backends)."""
 
 from __future__ import annotations
 
 import random
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 import storage.dedup as dedup_mod
 from storage.articles import insert_article
-from storage.dedup import DedupDecision, DedupIndex, normalize_text, text_hash
+from storage.dedup import DedupDecision, DedupIndex, lock_archive, normalize_text, text_hash
 from storage.engine import session_scope
+from storage.models import DedupBand
 from tests.storage.conftest import RecordFactory
 
 VOCABULARY = (
@@ -52,28 +54,31 @@ def store(
     text: str,
     canonical: str | None = None,
 ) -> tuple[int, DedupDecision]:
-    """What the crawl's dedup + store stages do for one article."""
+    """What the crawl's store stage does for one article: check and insert, one transaction."""
     canonical = canonical or url
-    decision = index.check(canonical, text)
-    rec = make_record(
-        url,
-        canonical_url=canonical,
-        text=text,
-        text_hash=decision.text_hash,
-        minhash=decision.minhash,
-        duplicate_of=decision.duplicate_of,
-        duplicate_kind=decision.kind,
-        cluster_id=decision.cluster_id,
-    )
     with session_scope(sessions) as s:
+        lock_archive(s)
+        decision = index.check(s, canonical, text)
+        rec = make_record(
+            url,
+            canonical_url=canonical,
+            text=text,
+            text_hash=decision.text_hash,
+            minhash=decision.minhash,
+            duplicate_of=decision.duplicate_of,
+            duplicate_kind=decision.kind,
+            cluster_id=decision.cluster_id,
+            band_keys=index.band_keys(decision.minhash),
+        )
         art_id, _ = insert_article(s, rec)
-    index.add(art_id, decision.cluster_id or art_id, canonical, decision)
     return art_id, decision
 
 
-def reload(sessions: sessionmaker[Session]) -> DedupIndex:
+def check(
+    sessions: sessionmaker[Session], index: DedupIndex, canonical: str, text: str
+) -> DedupDecision:
     with session_scope(sessions) as s:
-        return DedupIndex.load(s)
+        return index.check(s, canonical, text)
 
 
 def test_normalized_hash_ignores_case_punctuation_and_spacing() -> None:
@@ -84,26 +89,27 @@ def test_normalized_hash_ignores_case_punctuation_and_spacing() -> None:
     assert text_hash(a) != text_hash(b + " today")
 
 
-def test_duplicates_are_found_after_reloading_the_index(
+def test_duplicates_are_found_by_a_later_run(
     sessions: sessionmaker[Session], make_record: RecordFactory
 ) -> None:
     original = prose(1)
     orig_id, first = store(sessions, make_record, DedupIndex(), "https://a.example/1", original)
     assert first.kind is None
 
-    index = reload(sessions)  # a later crawl run
-    assert len(index) == 1
-    exact = index.check("https://b.example/x", original.upper().replace(".", " ."))
+    index = DedupIndex()  # a later crawl run, or another process: the index is the database
+    exact = check(sessions, index, "https://b.example/x", original.upper().replace(".", " ."))
     assert (exact.kind, exact.duplicate_of, exact.cluster_id) == ("exact", orig_id, orig_id)
 
-    near = index.check("https://c.example/y", edit(original, 100, seed=2) + " Read more online.")
+    near = check(
+        sessions, index, "https://c.example/y", edit(original, 100, seed=2) + " Read more online."
+    )
     assert (near.kind, near.duplicate_of, near.cluster_id) == ("near", orig_id, orig_id)
     assert near.similarity is not None and 0.8 <= near.similarity < 1.0
 
-    other = index.check("https://d.example/z", prose(99))
+    other = check(sessions, index, "https://d.example/z", prose(99))
     assert (other.kind, other.duplicate_of, other.cluster_id) == (None, None, None)
 
-    same_url = index.check("https://a.example/1", prose(98))
+    same_url = check(sessions, index, "https://a.example/1", prose(98))
     assert (same_url.kind, same_url.duplicate_of) == ("url", orig_id)
 
 
@@ -111,32 +117,43 @@ def test_a_copy_of_a_copy_points_at_the_first_article(
     sessions: sessionmaker[Session], make_record: RecordFactory
 ) -> None:
     original = prose(3)
-    orig_id, _ = store(sessions, make_record, DedupIndex(), "https://a.example/o", original)
+    index = DedupIndex()
+    orig_id, _ = store(sessions, make_record, index, "https://a.example/o", original)
     copy = edit(original, 150, seed=4)
-    copy_id, d1 = store(sessions, make_record, reload(sessions), "https://b.example/c", copy)
+    copy_id, d1 = store(sessions, make_record, index, "https://b.example/c", copy)
     assert d1.kind == "near" and d1.duplicate_of == orig_id
     copy_of_copy = edit(copy, 150, seed=5)
-    _, d2 = store(sessions, make_record, reload(sessions), "https://c.example/cc", copy_of_copy)
+    _, d2 = store(sessions, make_record, index, "https://c.example/cc", copy_of_copy)
     assert d2.kind in ("near", "exact")
     assert d2.duplicate_of == orig_id and d2.cluster_id == orig_id
     assert copy_id != orig_id
 
 
-def test_articles_added_in_the_same_run_are_seen(
-    sessions: sessionmaker[Session],
-    make_record: RecordFactory,
-    monkeypatch: pytest.MonkeyPatch,
+def test_articles_stored_in_the_same_run_are_seen(
+    sessions: sessionmaker[Session], make_record: RecordFactory
 ) -> None:
-    # Merge pending signatures into the sorted bands after 3 adds, to test both paths.
-    monkeypatch.setattr(dedup_mod, "_MERGE_EVERY", 3)
-    index = reload(sessions)
+    index = DedupIndex()
     ids = {}
     for seed in range(10, 17):
         ids[seed], d = store(sessions, make_record, index, f"https://a.example/{seed}", prose(seed))
         assert d.kind is None, seed
     for seed in (10, 13, 16):
-        d = index.check(f"https://z.example/{seed}", edit(prose(seed), 100, seed=seed))
+        d = check(sessions, index, f"https://z.example/{seed}", edit(prose(seed), 100, seed=seed))
         assert (d.kind, d.duplicate_of) == ("near", ids[seed])
+
+
+def test_band_rows_are_written_with_the_article(
+    sessions: sessionmaker[Session], make_record: RecordFactory
+) -> None:
+    index = DedupIndex()
+    text = prose(20)
+    art_id, _ = store(sessions, make_record, index, "https://a.example/20", text)
+    _, d = store(sessions, make_record, index, "https://b.example/20", text)
+    assert d.kind == "exact"
+    with session_scope(sessions) as s:
+        rows = s.execute(select(DedupBand.article_id, DedupBand.key)).all()
+    assert {a for a, _ in rows} == {art_id}  # an exact copy's bands are its original's
+    assert len(rows) == index.layout.bands == len(index.band_keys(d.minhash))
 
 
 def test_empty_text_is_never_a_duplicate(
@@ -144,8 +161,8 @@ def test_empty_text_is_never_a_duplicate(
 ) -> None:
     index = DedupIndex()
     store(sessions, make_record, index, "https://a.example/empty1", "  ")
-    assert index.check("https://a.example/empty2", "").kind is None
-    assert reload(sessions).check("https://a.example/empty3", "...").kind is None
+    assert check(sessions, index, "https://a.example/empty2", "").kind is None
+    assert check(sessions, DedupIndex(), "https://a.example/empty3", "...").kind is None
 
 
 def test_rows_without_signature_still_match_by_url_and_hash(
@@ -156,36 +173,39 @@ def test_rows_without_signature_still_match_by_url_and_hash(
         old_id, _ = insert_article(
             s, make_record("https://a.example/old", text=text, text_hash=text_hash(text))
         )
-    index = reload(sessions)
-    assert len(index) == 0  # no stored minhash: not in the near index
-    d = index.check("https://b.example/new", text)
+    d = check(sessions, DedupIndex(), "https://b.example/new", text)
     assert (d.kind, d.duplicate_of) == ("exact", old_id)
 
 
-def test_settings_change_what_counts_as_near() -> None:
+def test_settings_change_what_counts_as_near(
+    sessions: sessionmaker[Session], make_record: RecordFactory
+) -> None:
     base = prose(8)
     loose, strict = DedupIndex(near_threshold=0.5), DedupIndex(near_threshold=0.95)
-    for index in (loose, strict):
-        index.add(1, 1, "https://a.example/1", index.check("https://a.example/1", base))
+    store(sessions, make_record, loose, "https://a.example/1", base)
+    store(sessions, make_record, strict, "https://a.example/2", base + " More.")
     edited = edit(base, 40, seed=9)  # Jaccard about 0.77
-    assert loose.check("https://b.example/2", edited).kind == "near"
-    assert strict.check("https://b.example/2", edited).kind is None
+    assert check(sessions, loose, "https://b.example/2", edited).kind == "near"
+    assert check(sessions, strict, "https://b.example/2", edited).kind is None
 
 
-def test_near_duplicates_near_the_threshold_are_rarely_missed() -> None:
+def test_near_duplicates_near_the_threshold_are_rarely_missed(
+    sessions: sessionmaker[Session], make_record: RecordFactory
+) -> None:
     # Edited copies at Jaccard ~0.85: datasketch's default banding misses ~30% of these.
     index = DedupIndex()
-    for n in range(40):
-        text = prose(1000 + n)
-        index.add(
-            n + 1, n + 1, f"https://a.example/{n}", index.check(f"https://a.example/{n}", text)
-        )
-    found = [
-        index.check(f"https://b.example/{n}", edit(prose(1000 + n), 60, seed=n)).duplicate_of
+    ids = [
+        store(sessions, make_record, index, f"https://a.example/{n}", prose(1000 + n))[0]
         for n in range(40)
     ]
-    assert sum(f == n + 1 for n, f in enumerate(found)) >= 38
-    unrelated = [index.check(f"https://c.example/{n}", prose(5000 + n)).kind for n in range(40)]
+    found = [
+        check(sessions, index, f"https://b.example/{n}", edit(prose(1000 + n), 60, seed=n))
+        for n in range(40)
+    ]
+    assert sum(f.duplicate_of == ids[n] for n, f in enumerate(found)) >= 38
+    unrelated = [
+        check(sessions, index, f"https://c.example/{n}", prose(5000 + n)).kind for n in range(40)
+    ]
     assert unrelated == [None] * 40
 
 
