@@ -25,14 +25,12 @@ from crawler.scrapy_compat import remove_callback_delay
 from crawler.settings import build_settings
 from crawler.spec import CrawlJob
 from crawler.spiders.fetch_state import FetchStateStore
+from crawler.spiders.known import ArchiveKnownUrls
 from crawler.spiders.news import NewsSpider
 from crawler.spiders.visits import VisitLog
-from crawler.urls import normalize_url
-from storage.articles import known_urls
 from storage.engine import make_engine, make_session_factory, session_scope
 from storage.records import SourceCounts
 from storage.runs import finish_run, mark_stale_runs, register_source, start_run
-from storage.visited import visited_urls
 
 logger = logging.getLogger(__name__)
 
@@ -115,16 +113,7 @@ def run_crawl(job: CrawlJob, *, progress: Progress | None = None) -> CrawlSummar
             for spec in job.sources:
                 register_source(session, spec.name, spec.url, spec.kind)
             run_id = start_run(session, names, os.getpid())
-            known = {normalize_url(u) for u in known_urls(session)}
-            visited = visited_urls(session)  # stored normalized
-        logger.info(
-            "crawl run %d: %d source%s, %d URLs already stored, %d fetched before without article",
-            run_id,
-            len(names),
-            "" if len(names) == 1 else "s",
-            len(known),
-            len(visited),
-        )
+        logger.info("crawl run %d: %d source%s", run_id, len(names), "" if len(names) == 1 else "s")
 
         # Scrapy's configure_logging() resets the "scrapy" and "twisted" logger levels; the
         # caller (the CLI) has already chosen them.
@@ -154,9 +143,8 @@ def run_crawl(job: CrawlJob, *, progress: Progress | None = None) -> CrawlSummar
             crawler,
             sources=job.sources,
             options=job.options,
-            known_urls=known,
+            known_urls=ArchiveKnownUrls(make_session_factory(engine)),
             fetch_state=FetchStateStore(writes),
-            visited_urls=visited,
             visits=VisitLog(writes),
         )
         deferred.addErrback(failures.append)

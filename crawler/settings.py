@@ -12,7 +12,7 @@ ITEM_PIPELINES = {
     "crawler.pipelines.extract.ExtractPipeline": 100,
     "crawler.pipelines.score.ScorePipeline": 200,
     "crawler.pipelines.signature.SignaturePipeline": 250,
-    "crawler.pipelines.dedup.DedupPipeline": 300,
+    # Duplicate check and store in one transaction (see the stage).
     "crawler.pipelines.store.StorePipeline": 400,
 }
 

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
-from courlan import normalize_url as _courlan_normalize
+from storage.urlkey import url_key
 
 ALLOWED_SCHEMES = ("http", "https")
 
 
 def normalize_url(url: str) -> str:
-    """The canonical spelling of ``url``.
-
-    courlan lower-cases scheme and host, drops the default port, sorts the query and strips
-    tracking parameters (``utm_*``, ``fbclid``, ...); the fragment is dropped here because it
-    never names a different article. A URL that cannot be parsed is returned stripped.
-    """
-    url = url.strip()
-    try:
-        normalized = _courlan_normalize(url)
-    except ValueError:
-        return url
-    parts = urlsplit(normalized)
-    path = parts.path or "/"
-    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+    """The canonical spelling of ``url`` (see :func:`storage.urlkey.url_key`, the one rule)."""
+    return url_key(url)
 
 
 def is_http_url(url: str) -> bool:

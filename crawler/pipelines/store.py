@@ -1,4 +1,11 @@
-"""Stage 400: store the article (idempotent on URL) and add it to the dedup index."""
+"""Stage 300: is this article a copy, and store it — one write transaction for both.
+
+The duplicate check reads the archive's indexes (``storage/dedup.py``) and the insert writes
+the article with its URL keys and band keys. Both run in one transaction that holds the
+archive's write lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock), so two copies
+of a story stored at the same moment, by this crawl or by another process, are still folded
+into one story; a crash loses at most the article in flight.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +17,22 @@ from sqlalchemy import Engine
 
 from crawler import stats as st
 from crawler.items import ArticleItem
+from crawler.pipelines.dedup import canonical_for, signed_of
 from storage.articles import insert_article
 from storage.engine import make_engine, make_session_factory, session_scope
 from storage.records import ArticleRecord
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from scrapy.crawler import Crawler
 
     from storage.dedup import DedupIndex
 
 
-def record_for(item: ArticleItem, run_id: int | None) -> ArticleRecord:
+def record_for(
+    item: ArticleItem, run_id: int | None, band_keys: Sequence[int] = ()
+) -> ArticleRecord:
     """The storage record of a fully processed item."""
     assert item.text_hash is not None and item.canonical_url is not None
     return ArticleRecord(
@@ -48,50 +60,61 @@ def record_for(item: ArticleItem, run_id: int | None) -> ArticleRecord:
         content_type=item.content_type,
         encoding=item.http_encoding,
         raw_body_gz=item.body_gz or None,
+        band_keys=band_keys,
     )
 
 
 class StorePipeline:
-    """Writes each item in its own short transaction, so a crash loses at most one article.
-
-    ``index`` is the dedup stage's index; with ``from_crawler`` it is taken from the
-    :class:`~crawler.pipelines.dedup.DedupPipeline` when the spider opens.
-    """
+    """Checks each item against the stored archive and stores it, in its own transaction."""
 
     def __init__(
         self,
         database_url: str,
         run_id: int | None,
         stats: st.StatsSink,
-        index: DedupIndex | None = None,
+        near_threshold: float | None = None,
+        num_perm: int | None = None,
+        shingle_words: int | None = None,
     ) -> None:
         self.database_url = database_url
         self.run_id = run_id
         self.counter = st.Counter(stats)
-        self.index = index
-        self._crawler: Crawler | None = None
+        self._dedup_params = (near_threshold, num_perm, shingle_words)
+        self._index: DedupIndex | None = None
         self._engine: Engine | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         s = crawler.settings
         run_id = s.get("NEWSMON_RUN_ID")
-        pipe = cls(
+        return cls(
             s.get("NEWSMON_DATABASE_URL"),
             int(run_id) if run_id is not None else None,
             crawler.stats,  # type: ignore[arg-type]
+            near_threshold=s.getfloat("NEWSMON_NEAR_THRESHOLD") or None,
+            num_perm=s.getint("NEWSMON_NUM_PERM") or None,
+            shingle_words=s.getint("NEWSMON_SHINGLE_WORDS") or None,
         )
-        pipe._crawler = crawler
-        return pipe
 
-    def _dedup_index(self) -> DedupIndex | None:
-        if self.index is None and self._crawler is not None:
-            from crawler.pipelines.dedup import DedupPipeline
+    @property
+    def index(self) -> DedupIndex:
+        """The duplicate checks (made on first use: numpy is not needed by a crawl that
+        finds nothing new)."""
+        if self._index is None:
+            from storage.dedup import (
+                DEFAULT_NEAR_THRESHOLD,
+                DEFAULT_NUM_PERM,
+                DEFAULT_SHINGLE_WORDS,
+                DedupIndex,
+            )
 
-            dedup = self._crawler.get_item_pipeline(DedupPipeline)
-            if dedup is not None:
-                self.index = dedup.index  # loaded by the dedup stage on its first item
-        return self.index
+            threshold, num_perm, shingle_words = self._dedup_params
+            self._index = DedupIndex(
+                threshold or DEFAULT_NEAR_THRESHOLD,
+                num_perm or DEFAULT_NUM_PERM,
+                shingle_words or DEFAULT_SHINGLE_WORDS,
+            )
+        return self._index
 
     def open_spider(self, spider: Spider) -> None:
         self._engine = make_engine(self.database_url)
@@ -105,30 +128,29 @@ class StorePipeline:
     def process_item(self, item: ArticleItem, spider: Spider) -> ArticleItem:
         if self._engine is None:
             self.open_spider(spider)
-        rec = record_for(item, self.run_id)
+        from storage.dedup import lock_archive
+
+        index = self.index
+        canonical = canonical_for(item)
         with session_scope(self._sessions) as session:
+            lock_archive(session)
+            decision = index.check(session, canonical, item.text, signed=signed_of(item))
+            item.canonical_url = canonical
+            item.text_hash = decision.text_hash
+            item.minhash = decision.minhash or None
+            item.duplicate_kind = decision.kind
+            item.duplicate_of = decision.duplicate_of
+            item.cluster_id = decision.cluster_id
+            rec = record_for(item, self.run_id, index.band_keys(item.minhash))
             article_id, inserted = insert_article(session, rec)
+        self.counter.inc(st.dedup_key(decision.kind), item.source)
         item.id = article_id
+        item.body = item.body_gz = b""  # the raw page is stored; do not keep it in memory
         if not inserted:
             self.counter.inc(st.STORED_EXISTING, item.source)
             return item
-        cluster_id = item.cluster_id if item.cluster_id is not None else article_id
-        item.cluster_id = cluster_id
+        item.cluster_id = item.cluster_id if item.cluster_id is not None else article_id
         self.counter.inc(st.STORED_NEW, item.source)
         if item.relevant:
             self.counter.inc(st.STORED_RELEVANT, item.source)
-        index = self._dedup_index()
-        if index is not None:
-            from storage.dedup import DedupDecision  # numpy: only once articles arrive
-
-            decision = DedupDecision(
-                item.duplicate_kind,
-                item.duplicate_of,
-                item.cluster_id,
-                item.text_hash or "",
-                item.minhash or b"",
-                None,
-            )
-            index.add(article_id, cluster_id, rec.canonical_url, decision)
-        item.body = item.body_gz = b""  # the raw page is stored; do not keep it in memory
         return item

@@ -36,6 +36,7 @@ from crawler.items import ArticleItem
 from crawler.middlewares.known_urls import AlreadyStored
 from crawler.middlewares.safe_target import UnsafeTargetError
 from crawler.spec import CrawlOptions, SourceSpec
+from crawler.spiders.known import STORED, KnownUrls
 from crawler.spiders.listings import META_KEY, ListingProgress, Validators
 from crawler.urls import normalize_url
 
@@ -93,8 +94,8 @@ def _newest_first(entry: Discovered) -> float:
 
 
 class NewsSpider(scrapy.Spider):
-    """Crawls ``sources``; ``known_urls`` are normalized URLs already stored, ``visited_urls``
-    normalized URLs fetched before that gave no article (both are never requested)."""
+    """Crawls ``sources``; ``known_urls`` says which normalized URLs are stored already or
+    were fetched before without an article (neither is requested again)."""
 
     name = "newsmon"
 
@@ -102,18 +103,16 @@ class NewsSpider(scrapy.Spider):
         self,
         sources: Sequence[SourceSpec],
         options: CrawlOptions,
-        known_urls: Iterable[str],
+        known_urls: KnownUrls,
         fetch_state: FetchState,
         now: dt.datetime | None = None,
-        visited_urls: Iterable[str] = (),
         visits: Visits | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.sources = {s.name: s for s in sources}
         self.options = options
-        self.known = set(known_urls)
-        self.visited = set(visited_urls)
+        self.known = known_urls
         self.visits = visits
         self.fetch_state = fetch_state
         self.now = now or dt.datetime.now(dt.UTC)
@@ -144,7 +143,7 @@ class NewsSpider(scrapy.Spider):
     def is_known(self, url: str) -> bool:
         """Stored already, or fetched before without an article: never requested."""
         norm = normalize_url(url)
-        return norm in self.known or norm in self.visited
+        return norm in self.known.lookup([norm])
 
     def closed(self, reason: str) -> None:
         """Flush visits; save the validators of the listings that completed (only now:
@@ -287,14 +286,16 @@ class NewsSpider(scrapy.Spider):
         chain: tuple[str, ...],
     ) -> Iterator[Request]:
         name = spec.name
-        for entry in entries:
+        listed = [(entry, normalize_url(entry.url), bool(accepts(entry.url))) for entry in entries]
+        # One batch of indexed lookups for the whole listing.
+        known = self.known.lookup(norm for _, norm, ok in listed if ok)
+        for entry, norm, ok in listed:
             self.counter.inc(st.DISCOVERED, name)
-            norm = normalize_url(entry.url)
-            if not accepts(entry.url):
+            if not ok:
                 self.counter.inc(st.SKIPPED_FILTERED, name)
-            elif norm in self.known:
+            elif known.get(norm) == STORED:
                 self.counter.inc(st.SKIPPED_KNOWN, name)
-            elif norm in self.visited:
+            elif norm in known:
                 self.counter.inc(st.SKIPPED_VISITED, name)
             elif norm in self.requested:
                 self.counter.inc(st.SKIPPED_SEEN, name)

@@ -16,6 +16,7 @@ from twisted.python.failure import Failure
 from crawler import stats as st
 from crawler.spec import CrawlOptions, SourceSpec
 from crawler.spiders.fetch_state import MemoryFetchState
+from crawler.spiders.known import MemoryKnownUrls
 from crawler.spiders.news import NewsSpider, header_charset
 
 NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
@@ -26,7 +27,9 @@ def make_spider(
     *sources: SourceSpec, known: tuple[str, ...] = (), max_age: int = 7
 ) -> tuple[NewsSpider, st.DictStats, MemoryFetchState]:
     state = MemoryFetchState()
-    spider = NewsSpider(sources, CrawlOptions(max_article_age_days=max_age), known, state, now=NOW)
+    spider = NewsSpider(
+        sources, CrawlOptions(max_article_age_days=max_age), MemoryKnownUrls(known), state, now=NOW
+    )
     stats = st.DictStats()
     spider._counter = st.Counter(stats)
     return spider, stats, state
@@ -282,7 +285,9 @@ class RecordingVisits:
 def test_gone_and_non_html_articles_are_remembered_but_server_errors_are_not() -> None:
     feed = SourceSpec("f", f"{BASE}/rss.xml", "feed")
     visits = RecordingVisits()
-    spider = NewsSpider([feed], CrawlOptions(), (), MemoryFetchState(), now=NOW, visits=visits)
+    spider = NewsSpider(
+        [feed], CrawlOptions(), MemoryKnownUrls(), MemoryFetchState(), now=NOW, visits=visits
+    )
     stats = st.DictStats()
     spider._counter = st.Counter(stats)
     for path, status in (("/a/gone.html", 404), ("/a/removed.html", 410), ("/a/busy.html", 503)):
@@ -314,10 +319,9 @@ def test_remembered_urls_are_not_requested_again() -> None:
     spider = NewsSpider(
         [feed],
         CrawlOptions(max_article_age_days=0),
-        (),
+        MemoryKnownUrls(visited={remembered}),
         MemoryFetchState(),
         now=NOW,
-        visited_urls={remembered},
     )
     stats = st.DictStats()
     spider._counter = st.Counter(stats)

@@ -1,4 +1,4 @@
-"""The four item stages, called directly with plain values, on a real SQLite database."""
+"""The item stages, called directly with plain values, on a real SQLite database."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sqlalchemy import select
 from crawler import stats as st
 from crawler.extraction import ExtractionPool
 from crawler.items import ArticleItem
-from crawler.pipelines.dedup import DedupPipeline, canonical_for
+from crawler.pipelines.dedup import canonical_for
 from crawler.pipelines.extract import ExtractPipeline
 from crawler.pipelines.score import ScorePipeline
 from crawler.pipelines.signature import SignaturePipeline
@@ -66,24 +66,21 @@ def item(url: str, text: str, canonical: str | None = None, source: str = "s") -
     )
 
 
-def run(dedup: DedupPipeline, store: StorePipeline, it: ArticleItem) -> ArticleItem:
-    return store.process_item(dedup.process_item(it, SPIDER), SPIDER)
+def run(store: StorePipeline, it: ArticleItem) -> ArticleItem:
+    return store.process_item(it, SPIDER)
 
 
 def test_dedup_and_store(db: str) -> None:
     stats = st.DictStats()
-    dedup = DedupPipeline(db, stats)
-    dedup.open_spider(SPIDER)
-    store = StorePipeline(db, run_id=None, stats=stats, index=dedup.load_index())
+    store = StorePipeline(db, run_id=None, stats=stats)
     store.open_spider(SPIDER)
-    original = run(dedup, store, item("http://a.test/news/kremlin-purge.html?utm_source=x", STORY))
-    copy = run(dedup, store, item("http://b.test/wire/kremlin-purge-copy.html", STORY, source="w"))
+    original = run(store, item("http://a.test/news/kremlin-purge.html?utm_source=x", STORY))
+    copy = run(store, item("http://b.test/wire/kremlin-purge-copy.html", STORY, source="w"))
     claims = run(
-        dedup,
         store,
         item("http://c.test/x/other-words.html", OTHER, "http://a.test/news/kremlin-purge.html"),
     )
-    again = run(dedup, store, item("http://a.test/news/kremlin-purge.html?utm_source=x", STORY))
+    again = run(store, item("http://a.test/news/kremlin-purge.html?utm_source=x", STORY))
     store.close_spider(SPIDER)
 
     assert original.duplicate_of is None and original.cluster_id == original.id
@@ -108,12 +105,10 @@ def test_dedup_and_store(db: str) -> None:
     assert len(rows) == 3
     assert {r.cluster_id for r in rows} == {original.id}
 
-    # A later run loads the index from the database: a near copy is still caught.
-    later = DedupPipeline(db, st.DictStats())
-    later.open_spider(SPIDER)
-    near = later.process_item(
-        item("http://d.test/n/reworded.html", STORY.replace("Tuesday", "Wednesday")), SPIDER
-    )
+    # A later run checks against the database: a near copy is still caught.
+    later = StorePipeline(db, run_id=None, stats=st.DictStats())
+    near = run(later, item("http://d.test/n/reworded.html", STORY.replace("Tuesday", "Wednesday")))
+    later.close_spider(SPIDER)
     assert (near.duplicate_kind, near.duplicate_of) == ("near", original.id)
 
 
@@ -182,12 +177,10 @@ def test_signature_stage_matches_signing_in_process(db: str) -> None:
     assert (signed.text_hash, signed.minhash) == Signer(128, 5).sign(STORY)
     # The dedup stage uses the worker's signature: a reworded copy is found near.
     stats = st.DictStats()
-    dedup = DedupPipeline(db, stats)
-    dedup.open_spider(SPIDER)
-    store = StorePipeline(db, run_id=None, stats=stats, index=dedup.load_index())
+    store = StorePipeline(db, run_id=None, stats=stats)
     store.open_spider(SPIDER)
-    first = run(dedup, store, signed)
+    first = run(store, signed)
     reworded = item("http://b.test/2", STORY.replace("Tuesday", "Wednesday"))
-    second = run(dedup, store, reworded)
+    second = run(store, reworded)
     store.close_spider(SPIDER)
     assert (second.duplicate_kind, second.duplicate_of) == ("near", first.id)
