@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import sys
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+from typing import TextIO
 
 from scheduler.config import find_config_path, load_config
 from scheduler.context import Context
@@ -28,6 +31,26 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="rewrite an existing config file (the old one is kept as FILE.bak)",
     )
     p.set_defaults(func=run)
+
+
+def backfill_progress(out: TextIO) -> Callable[[int, int], None]:
+    """Progress of the archive backfill: one line redrawn on a terminal, else every 10%."""
+    tty = out.isatty()
+    shown = [-1]
+
+    def report(done: int, total: int) -> None:
+        if total == 0:
+            return
+        pct = done * 100 // total
+        if tty:
+            end = "\n" if done >= total else ""
+            out.write(f"\rindexing stored articles: {done:,} / {total:,} ({pct}%)" + end)
+        elif pct // 10 != shown[0] // 10 or done >= total:
+            out.write(f"indexing stored articles: {done:,} / {total:,} ({pct}%)\n")
+        shown[0] = pct
+        out.flush()
+
+    return report
 
 
 def write_starter_config(path: Path) -> None:
@@ -66,7 +89,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             print(f"seeds: {seeds} (copied from {bundled})")
     engine = make_engine(cfg.database_url)
     try:
-        upgrade(engine)
+        upgrade(
+            engine,
+            near_threshold=cfg.dedup.near_threshold,
+            num_perm=cfg.dedup.num_perm,
+            progress=backfill_progress(sys.stderr),
+        )
     finally:
         engine.dispose()
     print(f"database: {engine.url.render_as_string(hide_password=True)} (ready)")

@@ -27,6 +27,8 @@ from storage.models import Article
 # The first digest for a recipient list reaches back this far (later ones: since the last
 # delivered digest, however long ago). Stops a new list from receiving months of backlog.
 FIRST_DIGEST_LOOKBACK = dt.timedelta(days=7)
+# How far before the last delivered digest relevant articles are still looked for.
+CATCH_UP_SLACK = dt.timedelta(days=2)
 EXCERPT_SENTENCES = 3
 EXCERPT_MAX_CHARS = 500
 # End punctuation, closing quotes/brackets, whitespace; a boundary only when the next
@@ -155,8 +157,12 @@ def select_content(
     first = first_sent_at(session, key)
     floor = (first if first is not None else now) - FIRST_DIGEST_LOOKBACK
     since = previous.created_at if previous is not None else floor
+    # Relevant articles are looked for from a little before the last delivered digest (an
+    # article fetched just before it may have been stored just after), not from the first
+    # digest ever: the digest's cost follows the news since then, not the archive's age.
+    window = floor if previous is None else max(floor, previous.created_at - CATCH_UP_SLACK)
     clusters: dict[int, list[Article]] = {}
-    for art in undelivered_clusters(session, key, since=floor, until=now):
+    for art in undelivered_clusters(session, key, since=window, until=now):
         cid = art.cluster_id if art.cluster_id is not None else art.id
         clusters.setdefault(cid, []).append(art)
     stories = sorted((_story(m) for m in clusters.values()), key=_rank_key)
