@@ -24,7 +24,9 @@ def build_crawl_job(
     sources = cfg.enabled_sources(names)
     if not sources:
         raise ConfigError(
-            "no enabled sources to crawl; add [[sources]] or enable one",
+            "every source is disabled (enabled = false); enable one, or name it with --source"
+            if cfg.sources
+            else "no sources to crawl; add [[sources]]",
             path=str(cfg.path) if cfg.path else None,
             key="sources",
         )

@@ -3,7 +3,8 @@
 Starts the bundled fictional news site on 127.0.0.1, writes a config with a source of every
 kind pointing at it, creates a fresh SQLite database, crawls once (fetch, extract, score,
 deduplicate, store), prints the crawl summary and the top relevant stories, and exits. The
-config and database live in a temporary folder that is removed afterwards, unless ``--keep``.
+config and database live in a temporary folder that is removed afterwards, unless ``--keep``;
+the kept config has its sources disabled, since the site stops with the demo.
 """
 
 from __future__ import annotations
@@ -81,19 +82,25 @@ def _demo(args: argparse.Namespace, ctx: Context, workdir: Path, out: TextIO) ->
     with NewsSite(port=args.port, crawl_delay=DEMO_CRAWL_DELAY) as site:
         say(f"demo site: {site.base_url} ({len(site.catalog.visible())} articles published)")
         cfg_path = write_demo_config(workdir, site.base_url, project_seeds_dir())
-        # The demo always uses its own database, whatever the environment says.
-        environ = {k: v for k, v in ctx.environ.items() if k != DATABASE_ENV}
-        cfg = load_config(str(cfg_path), environ)
-        engine = make_engine(cfg.database_url)
         try:
-            upgrade(engine)
+            # The demo always uses its own database, whatever the environment says.
+            environ = {k: v for k, v in ctx.environ.items() if k != DATABASE_ENV}
+            cfg = load_config(str(cfg_path), environ)
+            engine = make_engine(cfg.database_url)
+            try:
+                upgrade(engine)
+            finally:
+                engine.dispose()
+            say(f"config: {cfg_path}")
+            say(f"database: {cfg.database_url}")
+            job = build_crawl_job(cfg)
+            say(f"crawling {len(job.sources)} sources (feeds, sitemaps, a section page)...")
+            summary = run_crawl(job, progress=say if ctx.interactive else None)
         finally:
-            engine.dispose()
-        say(f"config: {cfg_path}")
-        say(f"database: {cfg.database_url}")
-        job = build_crawl_job(cfg)
-        say(f"crawling {len(job.sources)} sources (feeds, sitemaps, a section page)...")
-        summary = run_crawl(job, progress=say if ctx.interactive else None)
+            if args.keep:
+                # The site stops with the demo: the kept config must not point at a dead
+                # port as if it were a live source.
+                write_demo_config(workdir, site.base_url, project_seeds_dir(), site_running=False)
     say()
     say(summary_table(summary))
     say()
@@ -104,6 +111,10 @@ def _demo(args: argparse.Namespace, ctx: Context, workdir: Path, out: TextIO) ->
         say(f"  newsmon --config {cfg_path} stats")
         say(f"  newsmon --config {cfg_path} export --format jsonl --relevant-only")
         say(f"  newsmon --config {cfg_path} export --format csv")
+        say(
+            "The demo site has stopped, so its sources are disabled in the kept config; "
+            "its first lines say how to serve the site again and crawl it."
+        )
     if summary.status == "failed":
         raise AllSourcesFailedError(f"every source failed in demo crawl run {summary.run_id}")
     return 0

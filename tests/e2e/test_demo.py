@@ -99,3 +99,29 @@ def test_demo_keep_leaves_a_database_to_explore(tmp_path: Path) -> None:
 
     again = _run("demo", "--keep", str(keep))
     assert again.returncode == 2, "a second demo refuses to reuse a folder with a database"
+
+
+def test_demo_keep_config_does_not_crawl_the_dead_site(tmp_path: Path) -> None:
+    """The site stops with the demo: the kept config says so and disables its sources, so a
+    crawl does not fail against a dead port; served again on the same port, it crawls."""
+    from urllib.parse import urlsplit
+
+    from scheduler.demosite import NewsSite
+
+    keep = tmp_path / "demo"
+    result = _run("demo", "--keep", str(keep))
+    assert result.returncode == 0, result.stderr
+    assert "its sources are disabled in the kept config" in result.stdout
+    config = keep / "newsmon.toml"
+    port = urlsplit(re.findall(r"^demo site: (\S+)", result.stdout, flags=re.M)[0]).port
+    assert port is not None
+    assert f"python -m scheduler.demosite --port {port}" in config.read_text(encoding="utf-8")
+
+    crawl = _run("--config", str(config), "crawl")
+    assert crawl.returncode == 2, crawl.stderr
+    assert "every source is disabled (enabled = false)" in crawl.stderr
+    assert _run("--config", str(config), "stats").returncode == 0
+
+    with NewsSite(port=port):
+        named = _run("--config", str(config), "-q", "crawl", "--source", "ledger-rss")
+    assert named.returncode == 0, named.stderr
