@@ -208,7 +208,11 @@ class RawPage(Base):
 
 class CrawlRun(Base):
     __tablename__ = "crawl_runs"
-    __table_args__ = (Index("ix_crawl_runs_started_at", "started_at"),)
+    __table_args__ = (
+        Index("ix_crawl_runs_started_at", "started_at"),
+        # Every crawl start looks for ``running`` rows (storage.runs.mark_stale_runs).
+        Index("ix_crawl_runs_status", "status"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,5 +1,5 @@
 """indexed archive: url_keys, dedup_bands, source_totals, archive_meta; indexes for the digest,
-export --since, stats and housekeeping
+export --since, stats, housekeeping and the stale-run check at every crawl start
 
 The rows of the new tables are filled for existing articles by ``storage.backfill`` in
 committed batches right after this migration (resumable after a kill): this revision only
@@ -57,6 +57,7 @@ def upgrade() -> None:
     op.create_index('ix_articles_relevant_fetched', 'articles', ['relevant', 'fetched_at', 'cluster_id', 'id'], unique=False)
     op.create_index('ix_raw_pages_fetched_at', 'raw_pages', ['fetched_at'], unique=False)
     op.create_index('ix_crawl_runs_started_at', 'crawl_runs', ['started_at'], unique=False)
+    op.create_index('ix_crawl_runs_status', 'crawl_runs', ['status'], unique=False)
     op.create_index('ix_crawl_run_sources_source', 'crawl_run_sources', ['source', 'run_id'], unique=False)
     # storage.backfill fills the new tables for articles stored before this revision; a fresh
     # database has none, and the backfill then finishes at once.
@@ -66,6 +67,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Downgrade schema."""
     op.drop_index('ix_crawl_run_sources_source', table_name='crawl_run_sources')
+    op.drop_index('ix_crawl_runs_status', table_name='crawl_runs')
     op.drop_index('ix_crawl_runs_started_at', table_name='crawl_runs')
     op.drop_index('ix_raw_pages_fetched_at', table_name='raw_pages')
     op.drop_index('ix_articles_relevant_fetched', table_name='articles')
