@@ -115,7 +115,7 @@ def test_a_crawl_of_one_source_says_source_not_sources(tmp_path: Path) -> None:
     assert "crawling 1 source..." in screen, screen
     assert re.search(r"run \d+: failed in \S+ \(1 source, 0 new, 0 relevant\)", screen), screen
     logged = newsmon(cfg, "crawl", "--source", "down-feed").stderr
-    assert re.search(r"crawl run \d+: 1 source, ", logged), logged
+    assert re.search(r"crawl run \d+: 1 source\b", logged), logged
     assert re.search(r"crawl run \d+ failed: 1 source, ", logged), logged
     code, screen = newsmon_tty(cfg, "crawl")
     assert "crawling 2 sources..." in screen, screen
