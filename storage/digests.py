@@ -19,6 +19,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
@@ -75,6 +76,21 @@ def _chunks(values: Sequence[int]) -> Iterator[list[int]]:
         yield ordered[i : i + _CHUNK]
 
 
+def _delivered(session: Session, key: str, column: Any, ids: set[int]) -> set[int]:
+    """Which of ``ids`` (article or cluster ids, per ``column`` of digest_items) a delivered
+    digest for ``key`` carried; by index, in chunks."""
+    found: set[int] = set()
+    for chunk in _chunks(list(ids)):
+        found.update(
+            session.scalars(
+                select(column)
+                .join(Digest, Digest.id == DigestItem.digest_id)
+                .where(column.in_(chunk), Digest.recipients_key == key, Digest.status == SENT)
+            )
+        )
+    return found
+
+
 def undelivered_clusters(
     session: Session, key: str, *, since: dt.datetime | None, until: dt.datetime
 ) -> list[Article]:
@@ -96,20 +112,7 @@ def undelivered_clusters(
     if not relevant:
         return []
     clusters = {cid if cid is not None else aid for aid, cid in relevant}
-    delivered_clusters: set[int] = set()
-    for chunk in _chunks(list(clusters)):
-        delivered_clusters.update(
-            session.scalars(
-                select(DigestItem.cluster_id)
-                .join(Digest, Digest.id == DigestItem.digest_id)
-                .where(
-                    DigestItem.cluster_id.in_(chunk),
-                    Digest.recipients_key == key,
-                    Digest.status == SENT,
-                )
-            )
-        )
-    wanted = clusters - delivered_clusters
+    wanted = clusters - _delivered(session, key, DigestItem.cluster_id, clusters)
     members: dict[int, Article] = {}
     for chunk in _chunks(list(wanted)):
         for art in session.scalars(select(Article).where(Article.cluster_id.in_(chunk))):
@@ -119,19 +122,7 @@ def undelivered_clusters(
             select(Article).where(Article.id.in_(chunk), Article.cluster_id.is_(None))
         ):
             members[art.id] = art
-    delivered_articles: set[int] = set()
-    for chunk in _chunks(list(members)):
-        delivered_articles.update(
-            session.scalars(
-                select(DigestItem.article_id)
-                .join(Digest, Digest.id == DigestItem.digest_id)
-                .where(
-                    DigestItem.article_id.in_(chunk),
-                    Digest.recipients_key == key,
-                    Digest.status == SENT,
-                )
-            )
-        )
+    delivered_articles = _delivered(session, key, DigestItem.article_id, set(members))
     return [
         members[i]
         for i in sorted(members)
