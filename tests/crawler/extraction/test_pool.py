@@ -1,17 +1,21 @@
-"""ExtractionPool: same answers as in-process extraction, and it outlives a dying worker."""
+"""ExtractionPool: same answers as in-process extraction, it outlives a dying worker, stops a
+page that overruns its time limit, and its workers leave Ctrl-C to the crawl process."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 import zlib
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from crawler.extraction import ExtractionPool, extract_article
+from crawler.extraction.pool import ExtractionTimeout
 
 # Starting the workers costs a few seconds (the forkserver warms the extraction code).
 pytestmark = pytest.mark.slow
@@ -74,3 +78,72 @@ def test_submit_call_runs_other_work_on_the_workers(pool: ExtractionPool) -> Non
     assert pool.submit_call(os.getpid).result(timeout=120) != os.getpid()
     with pytest.raises(ZeroDivisionError):
         pool.submit_call(divmod, 1, 0).result(timeout=120)
+
+
+def _stuck_in_c() -> object:
+    """Catastrophic backtracking: the regular expression engine runs for ages in C, where no
+    Python-level timeout or signal handler ever gets to run."""
+    return re.match(r"(a+)+$", "a" * 64 + "b")
+
+
+def test_private_executor_processes_are_still_there() -> None:
+    """Canary: ExtractionPool.kill reaches the workers through this private attribute."""
+    with ProcessPoolExecutor(max_workers=1) as executor:
+        executor.submit(os.getpid).result(timeout=60)
+        processes = executor._processes  # type: ignore[attr-defined]
+        assert isinstance(processes, dict) and list(processes)
+
+
+def test_a_page_over_its_time_limit_fails_and_the_others_go_on(pool: ExtractionPool) -> None:
+    body = (Path(__file__).parent / "pages" / "english_article.html").read_bytes()
+    expected = extract_article(body, URL)
+    assert pool.submit(body, URL, None).result(timeout=120) == expected  # workers are up
+    restarts, timeouts = pool.restarts, pool.timeouts
+    stuck = pool.submit_call(_stuck_in_c, timeout=2, label="stuck")
+    others = [pool.submit_call(extract_article, body, URL, timeout=60) for _ in range(20)]
+    with pytest.raises(ExtractionTimeout):
+        stuck.result(timeout=120)
+    # The pages in flight with it were resubmitted, not failed.
+    assert [f.result(timeout=120) for f in others] == [expected] * 20
+    assert pool.timeouts == timeouts + 1
+    assert pool.restarts == restarts + 1
+    assert pool.submit(body, URL, None).result(timeout=120) == expected
+
+
+def test_a_page_within_its_time_limit_is_not_stopped(pool: ExtractionPool) -> None:
+    timeouts = pool.timeouts
+    assert pool.submit_call(zlib.crc32, b"x", timeout=60).result(timeout=120) == zlib.crc32(b"x")
+    assert pool.timeouts == timeouts
+
+
+def test_workers_ignore_ctrl_c() -> None:
+    """A Ctrl-C at the terminal reaches the workers too; only the crawl process may act on it
+    (a worker dying of it printed a KeyboardInterrupt traceback and broke the pool)."""
+    with ExtractionPool(workers=1) as p:
+        worker = p.submit_call(os.getpid).result(timeout=120)
+        os.kill(worker, signal.SIGINT)
+        # Had the signal ended the worker, a new one would answer (or the call would break).
+        assert p.submit_call(os.getpid).result(timeout=120) == worker
+        assert p.restarts == 0
+
+
+def test_kill_stops_the_workers_and_fails_the_pages_in_flight() -> None:
+    p = ExtractionPool(workers=1)
+    worker = p.submit_call(os.getpid).result(timeout=120)
+    stuck = p.submit_call(_stuck_in_c)
+    p.terminate()
+    with pytest.raises(RuntimeError):
+        stuck.result(timeout=60)
+    assert p.restarts == 0
+    deadline = time.monotonic() + 60
+    while _alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(worker)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
