@@ -6,10 +6,12 @@ call this once per process; the daemon starts crawls as subprocesses.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
 import os
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +22,7 @@ from scrapy.crawler import CrawlerProcess
 from twisted.python.failure import Failure
 
 from crawler import stats as st
+from crawler.interrupt import CrawlInterrupted, Interruption
 from crawler.items import ArticleItem
 from crawler.scrapy_compat import remove_callback_delay
 from crawler.settings import build_settings
@@ -39,7 +42,8 @@ Progress = Callable[[str], None]
 
 @dataclass
 class CrawlSummary:
-    """What a crawl did: status (ok | partial | failed), per-source counts and totals."""
+    """What a crawl did: status (ok | partial | failed | interrupted), per-source counts and
+    totals; ``interruption`` says which signal stopped it, when one did."""
 
     run_id: int
     status: str
@@ -47,6 +51,7 @@ class CrawlSummary:
     totals: SourceCounts
     stats: dict[str, Any] = field(default_factory=dict)
     elapsed: float = 0.0
+    interruption: Interruption | None = None
 
 
 def run_status(per_source: Mapping[str, SourceCounts], finished_cleanly: bool = True) -> str:
@@ -96,12 +101,78 @@ def _connect_progress(crawler: Any, progress: Progress) -> None:
     crawler.signals.connect(dropped, signal=signals.item_dropped)
 
 
+def _pools(action: str) -> None:
+    """``kill_open_pools`` or ``terminate_open_pools`` of the extraction pool module, if a pool
+    was ever made (no import here: this may run in a signal handler)."""
+    pool = sys.modules.get("crawler.extraction.pool")
+    if pool is not None:
+        getattr(pool, action)()
+
+
+def _stop_now(process: CrawlerProcess) -> None:
+    """Stop the reactor without waiting for the pages in flight.
+
+    ``Crawler.crawling`` is set first: the reactor's shutdown runs ``CrawlerProcess.stop``,
+    which would otherwise start a graceful stop and wait for it."""
+    from twisted.internet import reactor
+
+    for crawler in list(process.crawlers):
+        crawler.crawling = False
+    with contextlib.suppress(RuntimeError):  # already stopping
+        reactor.stop()  # type: ignore[attr-defined]
+
+
+def _start(
+    job: CrawlJob,
+    run_id: int,
+    engine: Any,
+    writes: Any,
+    progress: Progress | None,
+    failures: list[Failure],
+) -> tuple[CrawlerProcess, Any]:
+    """The CrawlerProcess and its crawler for run ``run_id``, the crawl scheduled."""
+    # Scrapy's configure_logging() resets the "scrapy" and "twisted" logger levels; the
+    # caller (the CLI) has already chosen them.
+    levels = {n: logging.getLogger(n).level for n in ("scrapy", "twisted", "py.warnings")}
+    # Its version banner is logged inside the constructor, before the levels can be put
+    # back (and dictConfig resets child loggers), so INFO is muted for that one call
+    # unless the caller asked for Scrapy's chatter.
+    quiet = levels["scrapy"] > logging.INFO
+    settings = build_settings(job, run_id)
+    if quiet:
+        logging.disable(logging.INFO)
+        # Nor are the library versions for that banner looked up (about 10 ms).
+        settings["LOG_VERSIONS"] = []
+    try:
+        process = CrawlerProcess(settings, install_root_handler=False)
+    finally:
+        if quiet:
+            logging.disable(logging.NOTSET)
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+    remove_callback_delay()
+    crawler = process.create_crawler(NewsSpider)
+    if progress is not None:
+        _connect_progress(crawler, progress)
+    deferred = process.crawl(
+        crawler,
+        sources=job.sources,
+        options=job.options,
+        known_urls=ArchiveKnownUrls(make_session_factory(engine)),
+        fetch_state=FetchStateStore(writes),
+        visits=VisitLog(writes),
+    )
+    deferred.addErrback(failures.append)
+    return process, crawler
+
+
 def run_crawl(job: CrawlJob, *, progress: Progress | None = None) -> CrawlSummary:
     """Crawl ``job.sources`` once and record the run; returns its summary.
 
     The database must be migrated. Errors of single pages and sources are counted, not
     raised; an exception that stops the crawl itself (the model cannot load, say) marks the
-    run failed and is re-raised.
+    run failed and is re-raised. SIGINT and SIGTERM stop the crawl (see crawler.interrupt):
+    the run is recorded ``interrupted`` and the summary's ``interruption`` says by what.
     """
     started = time.monotonic()
     names = [s.name for s in job.sources]
@@ -115,47 +186,45 @@ def run_crawl(job: CrawlJob, *, progress: Progress | None = None) -> CrawlSummar
             run_id = start_run(session, names, os.getpid())
         logger.info("crawl run %d: %d source%s", run_id, len(names), "" if len(names) == 1 else "s")
 
-        # Scrapy's configure_logging() resets the "scrapy" and "twisted" logger levels; the
-        # caller (the CLI) has already chosen them.
-        levels = {n: logging.getLogger(n).level for n in ("scrapy", "twisted", "py.warnings")}
-        # Its version banner is logged inside the constructor, before the levels can be put
-        # back (and dictConfig resets child loggers), so INFO is muted for that one call
-        # unless the caller asked for Scrapy's chatter.
-        quiet = levels["scrapy"] > logging.INFO
-        settings = build_settings(job, run_id)
-        if quiet:
-            logging.disable(logging.INFO)
-            # Nor are the library versions for that banner looked up (about 10 ms).
-            settings["LOG_VERSIONS"] = []
-        try:
-            process = CrawlerProcess(settings, install_root_handler=False)
-        finally:
-            if quiet:
-                logging.disable(logging.NOTSET)
-        for name, level in levels.items():
-            logging.getLogger(name).setLevel(level)
-        remove_callback_delay()
-        crawler = process.create_crawler(NewsSpider)
-        if progress is not None:
-            _connect_progress(crawler, progress)
-        failures: list[Failure] = []
-        deferred = process.crawl(
-            crawler,
-            sources=job.sources,
-            options=job.options,
-            known_urls=ArchiveKnownUrls(make_session_factory(engine)),
-            fetch_state=FetchStateStore(writes),
-            visits=VisitLog(writes),
+        process: CrawlerProcess | None = None
+        interruption = Interruption(
+            graceful=lambda: process.stop() if process else None,
+            force=lambda: _stop_now(process) if process else None,
+            on_force=lambda: _pools("kill_open_pools"),
         )
-        deferred.addErrback(failures.append)
-        process.start()
+        failures: list[Failure] = []
+        crawler: Any = None
+        try:
+            with interruption:
+                process, crawler = _start(job, run_id, engine, writes, progress, failures)
+                from twisted.internet import reactor
 
-        raw = crawler.stats.get_stats() if crawler.stats else {}
+                reactor.addSystemEventTrigger(  # type: ignore[attr-defined]
+                    "after", "startup", interruption.reactor_started
+                )
+                # Scrapy's and Twisted's signal handlers are replaced by the interruption's.
+                process.start(install_signal_handlers=False)
+        except CrawlInterrupted:
+            pass  # a second signal before the reactor ran: nothing was crawled yet
+        finally:
+            # A crawl stopped at once never closed its stages: their workers must not
+            # outlive it, nor keep the interpreter waiting at exit.
+            if interruption.signum is not None:
+                _pools("terminate_open_pools")
+
+        raw = crawler.stats.get_stats() if crawler is not None and crawler.stats else {}
         stats = _jsonable(raw)
         per_source = {name: st.source_counts(stats, name) for name in names}
         clean = not failures and raw.get("finish_reason") == "finished"
-        status = "failed" if failures else run_status(per_source, clean)
+        interrupted = interruption.signum is not None
+        if interrupted:
+            status = "interrupted"
+            failures.clear()  # a forced stop fails what was in flight; that is no error
+        else:
+            status = "failed" if failures else run_status(per_source, clean)
         error = None
+        if interrupted:
+            error = f"interrupted by {interruption.signal_name}"
         if failures:
             error = f"{type(failures[0].value).__name__}: {failures[0].value}"
         with session_scope(writes) as session:
@@ -171,6 +240,7 @@ def run_crawl(job: CrawlJob, *, progress: Progress | None = None) -> CrawlSummar
             totals=totals_of(per_source),
             stats=stats,
             elapsed=time.monotonic() - started,
+            interruption=interruption if interrupted else None,
         )
     finally:
         engine.dispose()

@@ -11,6 +11,7 @@ and the daemon carries on.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -33,7 +34,7 @@ logger = logging.getLogger(__name__)
 
 # Exit statuses of `newsmon crawl` (see scheduler/cli.py).
 EXIT_LOCK_HELD = LockHeldError.exit_code
-# After a timeout: SIGTERM first (Scrapy closes cleanly and records its run), SIGKILL after this.
+# After a timeout: SIGTERM first (the crawl closes cleanly and records its run), SIGKILL after this.
 TERMINATE_GRACE_SECONDS = 30.0
 
 
@@ -50,17 +51,21 @@ class CommandFailedError(RuntimeError):
 
 
 def _kill_group(proc: subprocess.Popen[bytes], grace: float) -> None:
-    """Stop the child and everything it started (extraction workers) - its process group."""
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 10.0)):
+    """Stop the child and everything it started (extraction workers).
+
+    SIGTERM goes to the child alone, which stops its own workers: a crawl finishes the pages
+    in flight and records its run as interrupted (crawler/interrupt.py); a second SIGTERM makes
+    it stop at once. Then SIGKILL goes to its whole process group: whatever is left of it."""
+    for wait in (grace, 10.0):
         try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
+            proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=wait)
-            return
+            break
         except subprocess.TimeoutExpired:
             continue
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
 
 def run_command(

@@ -9,6 +9,7 @@ It lives in ``storage`` (the bottom floor) so that every layer can import it.
     ├── LockHeldError            another run holds the lock (exit 4)
     ├── ModelError               relevance model missing, corrupt or untrainable (exit 1)
     ├── AllSourcesFailedError    a crawl in which every source failed (exit 3)
+    ├── RunInterruptedError      a run stopped by SIGINT or SIGTERM (exit 130 or 143)
     └── DeliveryError            the digest could not be delivered (exit 5)
         └── DeliveryUncertainError   the message went out but the server's reply was lost (exit 5)
 """
@@ -62,6 +63,15 @@ class AllSourcesFailedError(NewsmonError):
     """Every enabled source failed during a crawl."""
 
     exit_code = 3
+
+
+class RunInterruptedError(NewsmonError):
+    """A run stopped by a signal; exits 128 + its number (130 Ctrl-C, 143 SIGTERM), as a shell
+    reports a process that a signal ended."""
+
+    def __init__(self, message: str, *, exit_code: int = 130) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 class DeliveryError(NewsmonError):

@@ -22,8 +22,9 @@ from storage._dialect import upsert_insert
 from storage.models import CrawlRun, CrawlRunSource, Source, utcnow
 from storage.records import SourceCounts
 
-RUN_STATUSES = ("running", "ok", "partial", "failed", "killed")
-FINAL_STATUSES = ("ok", "partial", "failed")
+# interrupted: stopped by SIGINT or SIGTERM, what was stored until then kept (crawler/interrupt.py).
+RUN_STATUSES = ("running", "ok", "partial", "failed", "interrupted", "killed")
+FINAL_STATUSES = ("ok", "partial", "failed", "interrupted")
 HOST_KEY = "host"
 # Clock granularity between /proc boot time (whole seconds) and the run's start time.
 PID_START_SLACK = dt.timedelta(seconds=5)
@@ -52,11 +53,13 @@ def finish_run(
     *,
     error: str | None = None,
 ) -> None:
-    """Close run ``run_id`` with ``status`` (ok | partial | failed), its stats and counts.
+    """Close run ``run_id`` with ``status`` (ok | partial | failed | interrupted), its stats
+    and counts.
 
     Per-source counts go to ``crawl_run_sources`` (upsert: finishing twice is harmless) and
     each source's health in ``sources`` is updated by name: a source that yielded nothing
-    usable counts as a failure, anything else resets its failure streak.
+    usable counts as a failure, anything else resets its failure streak. An interrupted run
+    says nothing about a source's health, which it leaves as it was.
     """
     if status not in FINAL_STATUSES:
         raise ValueError(f"status must be one of {FINAL_STATUSES}, got {status!r}")
@@ -89,7 +92,8 @@ def finish_run(
         session.execute(
             stmt.on_conflict_do_update(index_elements=["run_id", "source"], set_=values)
         )
-        _update_health(session, name, counts)
+        if status != "interrupted":
+            _update_health(session, name, counts)
     session.flush()
 
 

@@ -2,7 +2,8 @@
 
 Holds the "crawl" run lock (a second crawl on the same database exits 4). Interactive runs
 print a line per article and a summary table; under cron (no TTY) only log lines are written.
-Exit status 3 when every source failed.
+Exit status 3 when every source failed; 130 (Ctrl-C) or 143 (SIGTERM) when a signal stopped
+it (the run is recorded as interrupted; see crawler/interrupt.py).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from crawler.runner import CrawlSummary, run_crawl
 from scheduler.context import Context
 from scheduler.crawljob import build_crawl_job
 from scheduler.lock import run_lock
-from storage.exceptions import AllSourcesFailedError
+from storage.exceptions import AllSourcesFailedError, RunInterruptedError
 
 logger = logging.getLogger("newsmon.crawl")
 
@@ -29,7 +30,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="crawl the configured sources once",
         description="Fetch new articles from the enabled sources (or the named ones), extract, "
         "score, deduplicate and store them. Articles already stored are never fetched again. "
-        "Exit status 3 when every source failed, 4 when another crawl is running.",
+        "Exit status 3 when every source failed, 4 when another crawl is running; Ctrl-C "
+        "stops after the pages in flight (twice: at once), exit status 130 (143 for SIGTERM).",
     )
     p.add_argument(
         "--source",
@@ -103,6 +105,12 @@ def run(args: argparse.Namespace, ctx: Context, out: TextIO | None = None) -> in
             for name, c in summary.per_source.items():
                 if c.failed:
                     logger.warning("source %s failed: %s", name, c.last_error)
+    if summary.interruption is not None:
+        raise RunInterruptedError(
+            f"crawl run {summary.run_id} interrupted by {summary.interruption.signal_name}; "
+            f"the {summary.totals.new} new articles stored are kept",
+            exit_code=summary.interruption.exit_status,
+        )
     if summary.status == "failed":
         raise AllSourcesFailedError(
             f"every source failed in crawl run {summary.run_id}; see `newsmon stats`"

@@ -45,10 +45,8 @@ def _alive(pid: int) -> bool:
 
 def test_timeout_stops_the_whole_process_group(tmp_path: Path) -> None:
     pidfile = tmp_path / "grandchild.pid"
-    t0 = time.monotonic()
     with pytest.raises(JobTimeoutError):
         run_command([sys.executable, "-c", SPAWNER, str(pidfile)], timeout=2, grace=1, name="t")
-    assert time.monotonic() - t0 < 10
     grandchild = int(pidfile.read_text())
     deadline = time.monotonic() + 15
     while _alive(grandchild) and time.monotonic() < deadline:
