@@ -48,6 +48,9 @@ class CrawlOptions:
     max_page_bytes: int = 5_000_000
     max_article_age_days: int = 7
     extract_workers: int = 0  # 0 = one per CPU core
+    # Seconds one page's extraction may take; a page that takes longer fails and its worker is
+    # replaced (a page that makes lxml or trafilatura spin must not stop the crawl).
+    extract_timeout: float = 30.0
     allow_private_addresses: bool = False
 
 

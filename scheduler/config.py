@@ -302,6 +302,7 @@ _RANGES: tuple[tuple[str, str, float, float], ...] = (
     ("crawl", "max_page_bytes", 1024, 2**31),
     ("crawl", "max_article_age_days", 0, 36500),
     ("crawl", "extract_workers", 0, 256),
+    ("crawl", "extract_timeout", 1, 3600),
     ("relevance", "threshold", 0, 1),
     ("dedup", "near_threshold", 0.05, 1),
     ("dedup", "num_perm", 16, 1024),

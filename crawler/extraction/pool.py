@@ -43,10 +43,12 @@ from multiprocessing import forkserver
 from multiprocessing.context import BaseContext
 from typing import Any, TypeVar, cast
 
+from crawler.extraction.errors import ExtractionTimeout
 from crawler.extraction.result import Extracted
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+__all__ = ["ExtractionPool", "ExtractionTimeout", "kill_open_pools", "terminate_open_pools"]
 _PRELOAD = "crawler.extraction.preload"
 _FREEZE = "crawler.extraction.freeze"  # last: freezes what the others loaded
 # Pages with a time limit that can be told apart at once (more in flight: a timeout of one of
@@ -57,10 +59,6 @@ _TIMER_SLOTS = 1024
 _started: Any = None
 # Pools not shut down yet, for kill_open_pools.
 _open_pools: weakref.WeakSet[ExtractionPool] = weakref.WeakSet()
-
-
-class ExtractionTimeout(TimeoutError):
-    """A page took longer than its time limit; its worker was stopped and replaced."""
 
 
 def start_forkserver(preload: tuple[str, ...] = ()) -> BaseContext:

@@ -10,6 +10,7 @@ from scrapy import Request, Spider, signals
 from scrapy.exceptions import DropItem
 
 from crawler import stats as st
+from crawler.extraction.errors import ExtractionTimeout
 from crawler.extraction.tasks import WORKER_PRELOAD, extract_and_pack
 from crawler.items import ArticleItem
 from crawler.pipelines.ordering import FetchOrder
@@ -36,7 +37,9 @@ class ExtractPipeline:
     keeps downloading while every core extracts. The pool is started lazily, when the first
     article request is scheduled (or the first item arrives): a crawl that finds nothing new
     starts no worker processes. The later stages share it through :meth:`get_pool`. Pass
-    ``pool`` to use one the caller owns (and shuts down).
+    ``pool`` to use one the caller owns (and shuts down). A page whose extraction takes longer
+    than ``extract_timeout`` seconds (None: no limit) has its worker stopped and replaced, and
+    counts as failed; the crawl goes on.
     """
 
     def __init__(
@@ -45,8 +48,10 @@ class ExtractPipeline:
         stats: st.StatsSink,
         pool: ExtractionPool | None = None,
         max_tasks_per_worker: int | None = MAX_TASKS_PER_WORKER,
+        extract_timeout: float | None = None,
     ) -> None:
         self.workers = workers
+        self.extract_timeout = extract_timeout
         self.counter = st.Counter(stats)
         self.pool = pool
         self.max_tasks_per_worker = max_tasks_per_worker
@@ -61,6 +66,7 @@ class ExtractPipeline:
             s.getint("NEWSMON_EXTRACT_WORKERS"),
             crawler.stats,  # type: ignore[arg-type]
             max_tasks_per_worker=s.getint("NEWSMON_MAX_TASKS_PER_WORKER") or None,
+            extract_timeout=s.getfloat("NEWSMON_EXTRACT_TIMEOUT") or None,
         )
         crawler.signals.connect(pipe.request_scheduled, signal=signals.request_scheduled)
         for done in (signals.item_scraped, signals.item_dropped, signals.item_error):
@@ -100,8 +106,21 @@ class ExtractPipeline:
         pool = self.get_pool()
         try:
             packed = await asyncio.wrap_future(
-                pool.submit_call(extract_and_pack, item.body, item.url, item.http_encoding)
+                pool.submit_call(
+                    extract_and_pack,
+                    item.body,
+                    item.url,
+                    item.http_encoding,
+                    timeout=self.extract_timeout,
+                    label=item.url,
+                )
             )
+        except ExtractionTimeout as exc:  # its worker was stopped and replaced: go on
+            self.counter.inc(st.EXTRACT_FAILED, item.source)
+            reason = f"extraction took longer than {self.extract_timeout:g} s"
+            self.counter.error(item.source, f"{reason}: {item.url}")
+            logger.warning("%s: %s: %s", item.source, reason, item.url)
+            raise DropItem(reason) from exc
         except Exception as exc:  # a page that kills its worker twice: count it, go on
             self.counter.inc(st.EXTRACT_FAILED, item.source)
             self.counter.error(item.source, f"extraction failed for {item.url}: {exc!r}")

@@ -65,6 +65,7 @@ def test_precedence_file_then_environment_then_command_line(tmp_path: Path) -> N
         ("[crawl]\ntimout = 3\n", "crawl.timout", "unknown key"),
         ("[crawling]\n", "crawling", "unknown section"),
         ("[relevance]\nthreshold = 1.5\n", "relevance.threshold", "from 0 to 1"),
+        ("[crawl]\nextract_timeout = 0\n", "crawl.extract_timeout", "from 1 to 3600"),
         ("[smtp]\nsecurity = 'ssl'\n", "smtp.security", "starttls"),
         ("[[sources]]\nname='a'\nkind='feed'\n", "sources[0].url", "missing required key"),
         ("[[sources]]\nname='a'\nurl='https://x.org/'\nkind='rss'\n", "sources[0].kind", "feed"),
