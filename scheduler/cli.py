@@ -263,17 +263,31 @@ def console_main() -> NoReturn:
       otherwise walk everything once more (about 0.15 s). Output is flushed first; atexit
       handlers still run.
     """
-    gc.disable()
     try:
-        args = _parse(sys.argv[1:])
-    finally:
-        gc.freeze()
-        gc.enable()
-    code = _dispatch(args)
-    sys.stdout.flush()
-    sys.stderr.flush()
+        gc.disable()
+        try:
+            args = _parse(sys.argv[1:])
+        finally:
+            gc.freeze()
+            gc.enable()
+        code = _dispatch(args)
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        _reader_gone()
     gc.freeze()
     sys.exit(code)
+
+
+def _reader_gone() -> NoReturn:
+    """stdout's reader went away (``newsmon review show 7 | head -1``): stop quietly with the
+    status a process SIGPIPE ended gets from the shell, as other Unix tools do.
+
+    stdout is pointed at /dev/null first: the interpreter flushes it again at exit, and that
+    would fail once more with a message on stderr (the recipe of Python's signal docs)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(128 + 13)  # 128 + SIGPIPE
 
 
 if __name__ == "__main__":  # pragma: no cover

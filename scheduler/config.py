@@ -464,4 +464,13 @@ def load_config(
     url = database_url or env.get(DATABASE_ENV)
     if url:
         cfg = dataclasses.replace(cfg, storage=StorageOptions(url=url))
+    # Imported here: the checks need SQLAlchemy, which the config's own code does not.
+    from scheduler.database_url import check_database_url
+
+    if database_url:
+        check_database_url(cfg.database_url, path=None, key="--database-url")
+    elif url:
+        check_database_url(cfg.database_url, path=None, key=f"${DATABASE_ENV}")
+    else:
+        check_database_url(cfg.database_url, path=str(path), key="storage.url")
     return cfg
