@@ -32,6 +32,7 @@ from crawler.spiders.known import ArchiveKnownUrls
 from crawler.spiders.news import NewsSpider
 from crawler.spiders.visits import VisitLog
 from storage.engine import make_engine, make_session_factory, session_scope
+from storage.queries import totals
 from storage.records import SourceCounts
 from storage.runs import finish_run, mark_stale_runs, register_source, start_run
 
@@ -184,7 +185,16 @@ def run_crawl(job: CrawlJob, *, progress: Progress | None = None) -> CrawlSummar
             for spec in job.sources:
                 register_source(session, spec.name, spec.url, spec.kind)
             run_id = start_run(session, names, os.getpid())
-        logger.info("crawl run %d: %d source%s", run_id, len(names), "" if len(names) == 1 else "s")
+            # From the per-source counters: no pass over the archive.
+            stored = totals(session).articles
+        logger.info(
+            "crawl run %d: %d source%s, %s article%s stored before it",
+            run_id,
+            len(names),
+            "" if len(names) == 1 else "s",
+            f"{stored:,}",
+            "" if stored == 1 else "s",
+        )
 
         process: CrawlerProcess | None = None
         interruption = Interruption(

@@ -215,6 +215,11 @@ def test_sigterm_finishes_the_pages_in_flight_and_exits_143(site: HoldSite, conf
     assert any(a["url"].endswith(HELD) for a in db.articles), err
     again = harness.newsmon(config, "crawl")
     assert again.returncode == 0, again.stderr
+    # The start-of-crawl line counts the articles stored before it.
+    stored = len(db.articles)
+    assert f": 1 source, {stored} article{'' if stored == 1 else 's'} stored before it" in (
+        again.stderr
+    ), again.stderr
 
 
 def test_ctrl_c_once_at_a_terminal_stops_without_tracebacks(site: HoldSite, config: Path) -> None:
