@@ -174,6 +174,7 @@ class _Job:
     attempt: int = 1
     timeout: float | None = None  # seconds; None: no limit
     slot: int = -1  # its start-time slot, while it holds one
+    inner: Future[Any] | None = None  # its future in the executor it was last submitted to
 
 
 @dataclass(frozen=True, eq=False)
@@ -311,6 +312,7 @@ class ExtractionPool:
             else:
                 self._submit_now(job)
             return
+        job.inner = inner
         inner.add_done_callback(functools.partial(self._done, job, executor))
 
     def _forget(self, executor: ProcessPoolExecutor, job: _Job) -> None:
@@ -371,6 +373,9 @@ class ExtractionPool:
 
     def _broken(self, job: _Job, executor: ProcessPoolExecutor) -> None:
         """In the dispatcher thread: ``job``'s executor broke (a worker died)."""
+        with self._lock:
+            if job not in self._in_flight.get(executor, ()):
+                return  # already answered or resubmitted (reported twice: see _sweep)
         # Decided before this job leaves the in-flight set, while it still counts.
         on_timeout = self._timeout_broke(executor)
         overran = self._overran(job)
@@ -409,6 +414,34 @@ class ExtractionPool:
                 self._in_flight.pop(broken, None)
         # Not wait=True: this may run on the broken executor's own management thread.
         broken.shutdown(wait=False, cancel_futures=True)
+        threading.Thread(
+            target=self._sweep, args=(broken,), name="extraction-sweep", daemon=True
+        ).start()
+
+    def _sweep(self, broken: ProcessPoolExecutor) -> None:
+        """Once ``broken``'s management thread has ended, hand the dispatcher every page it
+        left without an answer.
+
+        Python 3.11's executor can lose a page submitted while it breaks: ``submit`` checks
+        that it is not broken, then adds the page after the management thread has failed the
+        pending ones and cleared their table, so that page's future is never resolved (and the
+        crawl waited for it forever). ``_executor_manager_thread`` is private;
+        tests/crawler/test_scrapy_hooks.py checks that it is still there.
+        """
+        manager = getattr(broken, "_executor_manager_thread", None)
+        if manager is not None:
+            manager.join(timeout=300)
+        with self._lock:
+            lost = [
+                job
+                for job in self._in_flight.get(broken, ())
+                if job.inner is not None and not job.inner.done()
+            ]
+        for job in lost:
+            logger.warning("extraction of %s was lost by a broken pool; retrying it", job.label)
+            self._queue.put(_Broken(job, broken))
+        if lost and not self._dispatcher.is_alive():  # shut down: nobody else will answer
+            self._fail_leftovers()
 
     def shutdown(self) -> None:
         """Stop the workers; waits for pages already submitted."""
