@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from pathlib import Path
 
 import pytest
@@ -121,11 +120,13 @@ def test_garbage_never_raises(body: bytes) -> None:
 
 
 @pytest.mark.parametrize("chunk", [b"<script>", b"<script", b"<style>x", b"<svg "])
-def test_pathological_markup_is_handled_quickly(chunk: bytes) -> None:
+def test_pathological_markup_gives_no_article(chunk: bytes) -> None:
+    # Unclosed scripts, styles and SVG fill the page: no article text, and none of the markup
+    # taken for one. How long a page may take is crawl.extract_timeout's business (tested in
+    # tests/e2e/test_extract_timeout.py), not a wall-clock bound here that load would break.
     body = b"<html><body>" + chunk * (MAX_BODY_BYTES // len(chunk))
-    start = time.perf_counter()
-    extract_article(body, "https://news.example.test/pathological")
-    assert time.perf_counter() - start < 8
+    result = extract_article(body, "https://news.example.test/pathological")
+    assert result is None or not any(tag in result.text for tag in ("<script", "<style", "<svg"))
 
 
 def test_script_text_never_reaches_the_article() -> None:
