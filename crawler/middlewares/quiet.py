@@ -5,6 +5,9 @@ robots.txt failure at ERROR with a full traceback, and "Gave up retrying" at ERR
 request, before the spider logged the failure once with its source and counted it as the
 source's error. Those messages of Scrapy's now go to DEBUG (``newsmon -vv`` shows them, the
 traceback included); the spider's line (source, reason, URL) is the one a user sees.
+
+A request that robots.txt forbids fails with :class:`RobotsForbidden`, so that the spider tells
+it from other ignored requests by type (Scrapy raises a plain IgnoreRequest).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_reques
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request
+from scrapy.robotstxt import RobotParser
 from scrapy.utils.log import failure_to_exc_info
 from twisted.python.failure import Failure
 
@@ -54,12 +58,24 @@ class QuietRetryMiddleware(RetryMiddleware):
         )
 
 
+class RobotsForbidden(IgnoreRequest):
+    """robots.txt forbids this request."""
+
+
 class QuietRobotsTxtMiddleware(RobotsTxtMiddleware):
     """Scrapy's RobotsTxtMiddleware; a robots.txt that cannot be fetched is logged at DEBUG.
 
     The site is then crawled as if robots.txt allowed everything (Scrapy's rule); when the
     site itself cannot be reached, its requests fail too and the spider logs them.
     """
+
+    def process_request_2(self, rp: RobotParser | None, request: Request, spider: Spider) -> None:
+        # Scrapy's check after robots.txt is parsed (public name, undocumented; its one
+        # IgnoreRequest means "forbidden"): tests/crawler/test_scrapy_hooks.py checks it.
+        try:
+            super().process_request_2(rp, request, spider)
+        except IgnoreRequest as exc:
+            raise RobotsForbidden(str(exc)) from exc
 
     def _logerror(self, failure: Failure, request: Request, spider: Spider) -> Failure:
         if failure.type is not IgnoreRequest:

@@ -19,7 +19,6 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 from w3lib.url import canonicalize_url
 
@@ -32,8 +31,10 @@ from crawler.discovery import (
     parse_feed,
     parse_sitemap,
 )
+from crawler.failures import over_decompressed_size, over_download_size
 from crawler.items import ArticleItem
 from crawler.middlewares.known_urls import AlreadyStored
+from crawler.middlewares.quiet import RobotsForbidden
 from crawler.middlewares.safe_target import UnsafeTargetError
 from crawler.spec import CrawlOptions, SourceSpec
 from crawler.spiders.known import STORED, KnownUrls
@@ -375,8 +376,7 @@ class NewsSpider(scrapy.Spider):
             if status in GONE_STATUSES and is_article:
                 self.not_stored(request.url, source, "not_found", status)
             return status in GONE_STATUSES
-        if isinstance(exc, CancelledError) and "max size" in str(exc):
-            # Scrapy cancels a download whose announced size is over DOWNLOAD_MAXSIZE.
+        if over_download_size(exc):
             self._error(source, f"too large: {request.url}")
             if is_article:
                 self.not_stored(request.url, source, "too_large", None)
@@ -386,16 +386,15 @@ class NewsSpider(scrapy.Spider):
             return True
         if isinstance(exc, AlreadyStored):
             return True
+        if isinstance(exc, RobotsForbidden):
+            self.counter.inc(st.SKIPPED_ROBOTS, source)
+            if request.meta.get("newsmon_depth") == 0:
+                # The configured URL itself is off limits: the source cannot work at all.
+                self._error(source, f"robots.txt forbids {request.url}")
+            return True
         if isinstance(exc, IgnoreRequest):
             message = str(exc)
-            if "robots" in message.lower():
-                self.counter.inc(st.SKIPPED_ROBOTS, source)
-                if request.meta.get("newsmon_depth") == 0:
-                    # The configured URL itself is off limits: the source cannot work at all.
-                    self._error(source, f"robots.txt forbids {request.url}")
-            elif "DOWNLOAD_MAXSIZE" in message:
-                # HttpCompressionMiddleware: the body inflates past DOWNLOAD_MAXSIZE (a
-                # decompression bomb, or just too big).
+            if over_decompressed_size(exc):
                 self.counter.inc(st.DECOMPRESSED_TOO_LARGE, source)
                 self._error(source, f"too large once decompressed: {request.url}")
                 if is_article:

@@ -253,21 +253,36 @@ def test_sitemap_budget_goes_to_the_newest_entries() -> None:
 
 
 def test_robots_forbidding_the_source_url_fails_the_source() -> None:
-    from scrapy.exceptions import IgnoreRequest
+    from crawler.middlewares.quiet import RobotsForbidden
 
     feed = SourceSpec("f", f"{BASE}/private/rss.xml", "feed")
     spider, stats, _ = make_spider(feed)
     (req,) = start_requests(spider)
-    failure = Failure(IgnoreRequest("Forbidden by robots.txt"))
+    failure = Failure(RobotsForbidden("Forbidden by robots.txt"))
     failure.request = req  # type: ignore[attr-defined]
     spider.on_error(failure)
     article = Request(f"{BASE}/private/a.html", meta={"newsmon_source": "f"})
-    failure2 = Failure(IgnoreRequest("Forbidden by robots.txt"))
+    failure2 = Failure(RobotsForbidden("Forbidden by robots.txt"))
     failure2.request = article  # type: ignore[attr-defined]
     spider.on_error(failure2)
     counts = st.source_counts(stats.values, "f")
     assert counts.failed and counts.errors == 1
     assert stats.values["newsmon/source/f/skipped/robots"] == 2
+
+
+def test_failures_are_told_by_type_not_by_words() -> None:
+    from scrapy.exceptions import IgnoreRequest
+
+    feed = SourceSpec("f", f"{BASE}/rss.xml", "feed")
+    spider, stats, _ = make_spider(feed)
+    article = Request(f"{BASE}/a.html", meta={"newsmon_source": "f", "newsmon_role": "article"})
+    # A message that merely mentions robots.txt or a size limit is an ignored request.
+    failure = Failure(IgnoreRequest("robots DOWNLOAD_MAXSIZE max size"))
+    failure.request = article  # type: ignore[attr-defined]
+    spider.on_error(failure)
+    assert stats.values["newsmon/source/f/skipped/ignored"] == 1
+    assert "newsmon/source/f/skipped/robots" not in stats.values
+    assert "newsmon/source/f/visited/too_large" not in stats.values
 
 
 class RecordingVisits:
