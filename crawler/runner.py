@@ -187,15 +187,6 @@ def run_crawl(job: CrawlJob, *, progress: Progress | None = None) -> CrawlSummar
             run_id = start_run(session, names, os.getpid())
             # From the per-source counters: no pass over the archive.
             stored = totals(session).articles
-        logger.info(
-            "crawl run %d: %d source%s, %s article%s stored before it",
-            run_id,
-            len(names),
-            "" if len(names) == 1 else "s",
-            f"{stored:,}",
-            "" if stored == 1 else "s",
-        )
-
         process: CrawlerProcess | None = None
         interruption = Interruption(
             graceful=lambda: process.stop() if process else None,
@@ -206,6 +197,15 @@ def run_crawl(job: CrawlJob, *, progress: Progress | None = None) -> CrawlSummar
         crawler: Any = None
         try:
             with interruption:
+                # Logged once Ctrl-C is the interruption's: from here on it is recorded.
+                logger.info(
+                    "crawl run %d: %d source%s, %s article%s stored before it",
+                    run_id,
+                    len(names),
+                    "" if len(names) == 1 else "s",
+                    f"{stored:,}",
+                    "" if stored == 1 else "s",
+                )
                 process, crawler = _start(job, run_id, engine, writes, progress, failures)
                 from twisted.internet import reactor
 

@@ -199,6 +199,25 @@ def test_ctrl_c_twice_stops_at_once_and_records_an_interrupted_run(
     assert [r["status"] for r in _runs(config)] == ["interrupted", "ok"]
 
 
+def test_ctrl_c_twice_while_the_crawl_starts_up(site: HoldSite, config: Path) -> None:
+    # Before the first article (the model loading, the reactor starting, the extraction
+    # workers warming up): where two Ctrl-C once left the crawl hanging for good.
+    crawl = Crawl(config)
+    crawl.wait_for_line("crawl run 1: 1 source")
+    crawl.signal_group(signal.SIGINT)
+    crawl.wait_for_line("SIGINT received")
+    crawl.signal_group(signal.SIGINT)
+    status = crawl.wait()
+    err = crawl.output()
+    assert status == 130, err
+    _assert_no_traceback(err)
+    assert [r["status"] for r in _runs(config)] == ["interrupted"]
+    _helpers_end(config.parent)
+    site.release.set()
+    again = harness.newsmon(config, "crawl")
+    assert again.returncode == 0, again.stderr  # the lock is free
+
+
 def test_sigterm_finishes_the_pages_in_flight_and_exits_143(site: HoldSite, config: Path) -> None:
     crawl = Crawl(config)
     assert site.reached.wait(WAIT_S)
