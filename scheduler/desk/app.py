@@ -8,7 +8,6 @@ posts; Starlette gives routing, requests, responses and static files with nothin
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,11 +23,11 @@ from scheduler.context import Context
 from scheduler.desk import inbox, links, pages, search, story
 from scheduler.desk.render import make_env
 from scheduler.desk.security import AuthToken, Csrf, GuardMiddleware
-from storage.models import ArchiveMeta, utcnow
+from scheduler.desk.tokens import desk_secret
+from storage.models import utcnow
 
 STATIC = Path(__file__).with_name("static")
 REVIEWER_COOKIE = "desk_reviewer"
-SECRET_NAME = "desk_secret"
 
 
 @dataclass
@@ -55,17 +54,6 @@ class DeskState:
             return configured
         name = (request.cookies.get(REVIEWER_COOKIE) or "").strip()
         return name[:200] or None
-
-
-def desk_secret(write_sessions: sessionmaker[Session]) -> str:
-    """The archive's signing secret for CSRF and digest links, made once and kept in the
-    database (so links in mailed digests stay valid across restarts)."""
-    with write_sessions.begin() as session:
-        row = session.get(ArchiveMeta, SECRET_NAME)
-        if row is None:
-            row = ArchiveMeta(name=SECRET_NAME, value=secrets.token_urlsafe(32))
-            session.add(row)
-        return row.value
 
 
 def create_app(state: DeskState) -> Starlette:

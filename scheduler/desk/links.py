@@ -1,9 +1,5 @@
-"""One-click links from the digest (``/l/TOKEN``) and the login form for the access token.
-
-A link's token is signed with the desk's secret, names one article and one action
-(relevant, not relevant, open), and expires after ``ui.link_days``; clicking it twice
-records one label.
-"""
+"""One-click links from the digest (``/l/TOKEN``, made by ``tokens.py``; clicking one twice
+records one label) and the login form for the access token."""
 
 from __future__ import annotations
 
@@ -14,23 +10,11 @@ from starlette.routing import Route
 
 from scheduler.desk.render import page
 from scheduler.desk.security import AUTH_COOKIE, post_guarded
+from scheduler.desk.tokens import ACTIONS, SALT
 from storage.labels import add_label
 from storage.models import Article
 
-SALT = "newsmon-digest-link"
-ACTIONS = {"r": True, "x": False, "o": None}
 LINK_REVIEWER = "digest link"
-
-
-def link_token(secret: str, article_id: int, action: str) -> str:
-    """The signed token of one action on one article."""
-    if action not in ACTIONS:
-        raise ValueError(f"unknown link action {action!r}")
-    return str(URLSafeTimedSerializer(secret, salt=SALT).dumps([article_id, action]))
-
-
-def link_url(base_url: str, secret: str, article_id: int, action: str) -> str:
-    return f"{base_url.rstrip('/')}/l/{link_token(secret, article_id, action)}"
 
 
 async def follow(request: Request) -> Response:

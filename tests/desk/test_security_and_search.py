@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 from sqlalchemy import text
 
 from scheduler.cli import main
-from scheduler.desk.links import link_url
+from scheduler.desk.tokens import link_url
 from storage.engine import make_engine
 from storage.inbox import cluster_query, copies_query, inbox_query
 from storage.search import SearchFilters, search_query
@@ -172,3 +172,34 @@ def test_the_pages_queries_read_no_whole_table(desk: Desk) -> None:
             assert "SCAN articles" not in plan, (name, plan)
             assert any("INDEX" in step or "PRIMARY KEY" in step for step in plan), (name, plan)
     engine.dispose()
+
+
+@pytest.mark.slow
+def test_the_digest_carries_links_that_label_in_one_click(
+    served: Served, desk: Desk, browser: Any
+) -> None:
+    import re
+
+    from scheduler.config import DigestOptions
+    from scheduler.desk.tokens import review_links
+    from scheduler.digest.service import DigestService
+
+    ctx = desk.context()
+    service = DigestService(
+        ctx.sessions,
+        DigestOptions(recipients=("ann@example.org",)),
+        clock=lambda: NOW,
+        links=review_links(served.base, served.state.secret),
+    )
+    with ctx.sessions() as session:
+        prepared = service.prepare(session, NOW)
+    html = prepared.message.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
+    assert "not relevant</a>" in html
+    urls = re.findall(r"Not relevant: (\S+)", prepared.text)
+    assert len(urls) == len(prepared.content.stories) > 0
+    first = prepared.content.stories[0]
+    page = browser.new_page()
+    page.goto(urls[0])
+    page.wait_for_url(f"**/story/{first.article_id}")
+    assert "labelled not relevant" in page.locator("section.verdict").inner_text()
+    page.close()
