@@ -17,11 +17,22 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Integer, Select, and_, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    Select,
+    and_,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from storage.models import Article
-from storage.search_schema import FTS_TABLE, PG_DOCUMENT
+from storage.search_schema import FTS_TABLE, PG_CONFIGS, PG_DOCUMENT
 
 SORTS = ("match", "score", "date")
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -64,19 +75,17 @@ def fts5_query(words: list[str]) -> str:
 
 
 def _pg_match(words: list[str]) -> tuple[ColumnElement[bool], ColumnElement[Any]]:
-    """PostgreSQL: the full-text condition (either configuration) and its rank."""
+    """PostgreSQL: the full-text condition (either configuration) and its rank. The document
+    expression is spelled as in the GIN indexes, so that they serve the condition."""
     query = " ".join(words)
-    en = f"to_tsvector('english'::regconfig, {PG_DOCUMENT})"
-    ru = f"to_tsvector('russian'::regconfig, {PG_DOCUMENT})"
-    cond = or_(
-        text(f"{en} @@ plainto_tsquery('english'::regconfig, :q_en)").bindparams(q_en=query),
-        text(f"{ru} @@ plainto_tsquery('russian'::regconfig, :q_ru)").bindparams(q_ru=query),
-    )
-    rank = text(
-        f"ts_rank({en}, plainto_tsquery('english'::regconfig, :r_en)) + "
-        f"ts_rank({ru}, plainto_tsquery('russian'::regconfig, :r_ru))"
-    ).bindparams(r_en=query, r_ru=query)
-    return cond, rank  # type: ignore[return-value]
+    conds, ranks = [], []
+    for config in PG_CONFIGS:
+        cfg = literal_column(f"'{config}'::regconfig")
+        vector = func.to_tsvector(cfg, literal_column(PG_DOCUMENT))
+        tsquery = func.plainto_tsquery(cfg, query)
+        conds.append(vector.op("@@")(tsquery))
+        ranks.append(func.ts_rank(vector, tsquery))
+    return or_(*conds), ranks[0] + ranks[1]
 
 
 def search_query(dialect: str, f: SearchFilters, *, paged: bool = True) -> Select[Any]:
