@@ -78,9 +78,10 @@ def _pg_match(words: list[str]) -> tuple[ColumnElement[bool], ColumnElement[Any]
     """PostgreSQL: the full-text condition (either configuration) and its rank. The document
     expression is spelled as in the GIN indexes, so that they serve the condition."""
     query = " ".join(words)
-    conds, ranks = [], []
+    conds: list[ColumnElement[bool]] = []
+    ranks: list[ColumnElement[Any]] = []
     for config in PG_CONFIGS:
-        cfg = literal_column(f"'{config}'::regconfig")
+        cfg: ColumnElement[Any] = literal_column(f"'{config}'::regconfig")
         vector = func.to_tsvector(cfg, literal_column(PG_DOCUMENT))
         tsquery = func.plainto_tsquery(cfg, query)
         conds.append(vector.op("@@")(tsquery))
