@@ -112,3 +112,47 @@ def test_search_can_use_the_full_text_index(
         else:
             plan = "\n".join(str(r[-1]) for r in s.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
             assert "VIRTUAL TABLE INDEX" in plan and "SCAN articles\n" not in plan + "\n", plan
+
+
+def test_upgrading_a_0004_archive_indexes_it_and_carries_its_labels(
+    db_url: str, make_record: RecordFactory
+) -> None:
+    from sqlalchemy import text
+
+    from storage.engine import make_engine, make_session_factory
+    from storage.migrate import upgrade
+
+    engine = make_engine(db_url)
+    try:
+        upgrade(engine, "0004")
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO articles (id, url, canonical_url, source, title, fetched_at, "
+                    "text, text_hash, relevance_score, relevant) VALUES (1, 'https://a.example/1',"
+                    " 'https://a.example/1', 'a', 'Mutiny in the ranks', :t, 'Soldiers mutiny.',"
+                    " 'h', 0.9, true)"
+                ),
+                {"t": T0.replace(tzinfo=None)},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO source_totals (source, articles, relevant, duplicates) "
+                    "VALUES ('a', 1, 1, 0)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO labels (article_id, relevant, reviewer, created_at) "
+                    "VALUES (1, false, 'ann', :t)"
+                ),
+                {"t": T0.replace(tzinfo=None)},
+            )
+        upgrade(engine)
+        with make_session_factory(engine)() as s:
+            a = s.get(Article, 1)
+            assert a is not None and (a.label, a.labelled_by, a.relevant) == (False, "ann", False)
+            assert count_relevant(s) == 0
+            assert [x.id for x in search(s, SearchFilters(q="mutiny")).results] == [1]
+    finally:
+        engine.dispose()
