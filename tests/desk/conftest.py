@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,12 @@ class Served:
 @pytest.fixture
 def served(desk: Desk) -> Iterator[Served]:
     """The desk on a real uvicorn server on 127.0.0.1, with a fixed clock."""
+    with serve(desk) as running:
+        yield running
+
+
+@contextmanager
+def serve(desk: Desk) -> Iterator[Served]:
     state = DeskState(ctx=desk.context(), clock=lambda: NOW)
     app = create_app(state)
     port = free_port()

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from scheduler.cli import main
-from tests.desk.conftest import HOSTILE_TITLE, Desk, Served, screenshot
+from tests.desk.conftest import HOSTILE_TITLE, Desk, Served, build_desk, screenshot, serve
 
 pytestmark = pytest.mark.slow
 
@@ -94,3 +94,27 @@ def test_a_hostile_article_stays_text(served: Served, desk: Desk, browser: Any) 
     csp = page.request.get(served.base + "/").headers["content-security-policy"]
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
     page.close()
+
+
+def test_without_a_configured_reviewer_the_desk_asks_once(tmp_path: Any, browser: Any) -> None:
+    desk = build_desk(tmp_path, reviewer=None)
+    with serve(desk) as served:
+        page = browser.new_page()
+        asked: list[str] = []
+
+        def answer(dialog: Any) -> None:
+            asked.append(dialog.message)
+            dialog.accept("zoe")
+
+        page.on("dialog", answer)
+        page.goto(served.base + "/")
+        rows = page.locator("li.story")
+        before = rows.count()
+        page.keyboard.press("r")
+        expect(rows).to_have_count(before - 1)
+        page.keyboard.press("x")
+        expect(rows).to_have_count(before - 2)
+        assert len(asked) == 1 and "name" in asked[0]
+        page.goto(served.base + f"/story/{desk.ids['coup']}")
+        assert "labelled relevant by zoe" in page.locator("section.verdict").inner_text()
+        page.close()
