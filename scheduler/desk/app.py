@@ -38,6 +38,8 @@ class DeskState:
     token: str | None = None
     clock: Callable[[], dt.datetime] = utcnow
     secret: str = field(default="")
+    #: Stories on the inbox page (the script brings in more as they are labelled).
+    inbox_size: int = 50
 
     @property
     def sessions(self) -> sessionmaker[Session]:

@@ -16,8 +16,6 @@ from storage.exceptions import UsageError
 from storage.inbox import inbox
 from storage.labels import add_label, undo_label
 
-PAGE_SIZE = 50
-
 
 def _wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
@@ -27,7 +25,7 @@ async def inbox_page(request: Request) -> Response:
     state = request.app.state.desk
     since = state.clock() - dt.timedelta(days=state.ctx.config.ui.inbox_days)
     with state.sessions() as session:
-        items = inbox(session, since, PAGE_SIZE)
+        items = inbox(session, since, state.inbox_size)
     return page(request, "inbox.html.jinja", items=items, days=state.ctx.config.ui.inbox_days)
 
 

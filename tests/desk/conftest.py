@@ -149,8 +149,8 @@ def served(desk: Desk) -> Iterator[Served]:
 
 
 @contextmanager
-def serve(desk: Desk) -> Iterator[Served]:
-    state = DeskState(ctx=desk.context(), clock=lambda: NOW)
+def serve(desk: Desk, inbox_size: int = 50) -> Iterator[Served]:
+    state = DeskState(ctx=desk.context(), clock=lambda: NOW, inbox_size=inbox_size)
     app = create_app(state)
     port = free_port()
     server = uvicorn.Server(

@@ -118,3 +118,23 @@ def test_without_a_configured_reviewer_the_desk_asks_once(tmp_path: Any, browser
         page.goto(served.base + f"/story/{desk.ids['coup']}")
         assert "labelled relevant by zoe" in page.locator("section.verdict").inner_text()
         page.close()
+
+
+def test_the_next_stories_come_in_without_a_page_load(tmp_path: Any, browser: Any) -> None:
+    desk = build_desk(tmp_path)
+    with serve(desk, inbox_size=3) as served:
+        page = browser.new_page()
+        page.goto(served.base + "/")
+        page.evaluate("() => { window.__same_page = true; }")
+        rows = page.locator("li.story")
+        assert rows.count() == 3
+        seen = set(rows.all_inner_texts())
+        for _ in range(5):
+            first = rows.first.get_attribute("data-id")
+            page.keyboard.press("x")
+            expect(page.locator(f"li.story[data-id='{first}']")).to_have_count(0)
+            expect(rows).not_to_have_count(0)
+            seen |= set(rows.all_inner_texts())
+        assert page.evaluate("() => window.__same_page") is True
+        assert len(seen) >= 7  # every relevant story came up, three at a time
+        page.close()

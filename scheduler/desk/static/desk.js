@@ -65,7 +65,23 @@
     const title = el.querySelector(".title").textContent;
     say("Labelled " + (relevant ? "relevant" : "not relevant") + ": " + title + " (u to undo)");
     select(current);
+    if (rows().length < 10) { await refill(); }
     if (!rows().length) { say("Inbox empty: every story here is labelled."); }
+  }
+
+  // Bring in the next unlabelled stories (the inbox page itself, parsed), no page load.
+  async function refill() {
+    const resp = await fetch("/", { credentials: "same-origin", headers: { "Accept": "text/html" } });
+    if (!resp.ok) { return; }
+    const doc = new DOMParser().parseFromString(await resp.text(), "text/html");
+    const have = new Set(rows().map((el) => el.dataset.id));
+    const pending = new Set(undoStack.map((u) => u.el.dataset.id));
+    doc.querySelectorAll("#inbox li.story").forEach((el) => {
+      if (!have.has(el.dataset.id) && !pending.has(el.dataset.id)) {
+        list.appendChild(document.importNode(el, true));
+      }
+    });
+    if (rows().length && !rows()[current].classList.contains("current")) { select(current); }
   }
 
   async function undo() {
