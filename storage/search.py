@@ -6,8 +6,8 @@ search_query(dialect, SearchFilters) -> Select    # the statement, for EXPLAIN a
 
 The words match through the index built by migration 0005 (``storage.search_schema``): FTS5
 on SQLite (each word also matches as a prefix, so an inflected Russian form is found), the
-English and Russian ``to_tsvector`` GIN indexes on PostgreSQL. User input never reaches the
-query syntax: it is split into words and quoted.
+stored English and Russian ``to_tsvector`` with its GIN index on PostgreSQL. User input never
+reaches the query syntax: it is split into words and quoted.
 """
 
 from __future__ import annotations
@@ -25,14 +25,13 @@ from sqlalchemy import (
     and_,
     func,
     literal_column,
-    or_,
     select,
     text,
 )
 from sqlalchemy.orm import Session
 
 from storage.models import Article
-from storage.search_schema import FTS_TABLE, PG_CONFIGS, PG_DOCUMENT
+from storage.search_schema import FTS_TABLE, PG_VECTOR
 
 SORTS = ("match", "score", "date")
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -75,18 +74,14 @@ def fts5_query(words: list[str]) -> str:
 
 
 def _pg_match(words: list[str]) -> tuple[ColumnElement[bool], ColumnElement[Any]]:
-    """PostgreSQL: the full-text condition (either configuration) and its rank. The document
-    expression is spelled as in the GIN indexes, so that they serve the condition."""
+    """PostgreSQL: the words stemmed in English or in Russian, against the stored vector
+    (GIN-indexed), and the rank."""
     query = " ".join(words)
-    conds: list[ColumnElement[bool]] = []
-    ranks: list[ColumnElement[Any]] = []
-    for config in PG_CONFIGS:
-        cfg: ColumnElement[Any] = literal_column(f"'{config}'::regconfig")
-        vector = func.to_tsvector(cfg, literal_column(PG_DOCUMENT))
-        tsquery = func.plainto_tsquery(cfg, query)
-        conds.append(vector.op("@@")(tsquery))
-        ranks.append(func.ts_rank(vector, tsquery))
-    return or_(*conds), ranks[0] + ranks[1]
+    tsquery = func.plainto_tsquery(literal_column("'english'::regconfig"), query).op("||")(
+        func.plainto_tsquery(literal_column("'russian'::regconfig"), query)
+    )
+    vector: ColumnElement[Any] = literal_column(f"articles.{PG_VECTOR}")
+    return vector.op("@@")(tsquery), func.ts_rank(vector, tsquery)
 
 
 def search_query(dialect: str, f: SearchFilters, *, paged: bool = True) -> Select[Any]:

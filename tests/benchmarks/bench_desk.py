@@ -101,11 +101,46 @@ def measure(url: str, folder: Path, repeat: int) -> dict[str, float]:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
+def archive(backend: str, n: int, folder: Path) -> str:
+    """A filled archive at the current schema: SQLite from the scale benchmark's fill; on
+    PostgreSQL a database of the desk's own (``newsmon_desk_bench_N``) holding a COPY of it."""
+    from sqlalchemy import text
+
     from storage.engine import make_engine
     from storage.migrate import upgrade
-    from tests.benchmarks.bench_scale import database
+    from tests.benchmarks.bench_scale import PG_ADMIN, database
+    from tests.benchmarks.scale_archive import copy_archive
 
+    url = database("sqlite", n, folder)
+    engine = make_engine(url)
+    upgrade(engine)  # an archive made before 0005 gets its search index here
+    engine.dispose()
+    if backend == "sqlite":
+        return url
+    name = f"newsmon_desk_bench_{n}"
+    pg_url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    admin = make_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        fresh = not conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+        ).scalar()
+        if fresh:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    target = make_engine(pg_url)
+    if fresh:
+        upgrade(target)
+        source = make_engine(url)
+        print(f"copying the sqlite archive of {n:,} articles to postgresql...", file=sys.stderr)
+        copy_archive(source, target)
+        source.dispose()
+        with target.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("ANALYZE"))
+    target.dispose()
+    return pg_url
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000")
     parser.add_argument("--backends", default="sqlite")
@@ -116,10 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'backend':<11} {'N':>9}  {'inbox':>9} {'article':>9} {'search':>9}")
     for backend in args.backends.split(","):
         for n in (int(x) for x in args.sizes.split(",")):
-            url = database(backend, n, args.dir)
-            engine = make_engine(url)
-            upgrade(engine)  # an archive made before 0005 gets its search index here
-            engine.dispose()
+            url = archive(backend, n, args.dir)
             t = measure(url, args.dir, args.repeat)
             print(
                 f"{backend:<11} {n:>9,}  "

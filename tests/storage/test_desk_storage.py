@@ -108,7 +108,7 @@ def test_search_can_use_the_full_text_index(
         if dialect == "postgresql":
             s.execute(text("SET LOCAL enable_seqscan = off"))
             plan = "\n".join(r[0] for r in s.execute(text(f"EXPLAIN {compiled}")))
-            assert "ix_articles_fts_en" in plan and "ix_articles_fts_ru" in plan, plan
+            assert "ix_articles_fts" in plan, plan
         else:
             plan = "\n".join(str(r[-1]) for r in s.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
             assert "VIRTUAL TABLE INDEX" in plan and "SCAN articles\n" not in plan + "\n", plan

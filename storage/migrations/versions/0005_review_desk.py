@@ -2,8 +2,8 @@
 everywhere), and the full-text index over title and text
 
 SQLite: an FTS5 external-content table ``articles_fts`` over ``articles`` (title, text), kept
-current by triggers, filled for stored articles here. PostgreSQL: two GIN expression indexes,
-``to_tsvector('english', ...)`` and ``to_tsvector('russian', ...)`` over the same text.
+current by triggers, filled for stored articles here. PostgreSQL: a stored generated tsvector
+column (English and Russian ``to_tsvector`` of the same text) with a GIN index.
 
 Revision ID: 0005
 Revises: 0004
