@@ -1,6 +1,7 @@
 """Who may use the desk and what a request may do.
 
-- Away from loopback an access token is required (``Authorization: Bearer`` or the cookie
+- Without a token, only requests addressed to a loopback name (the Host header) are
+  answered. Away from loopback an access token is required (``Authorization: Bearer`` or the cookie
   set by the login form); it is compared in constant time and never logged.
 - Every POST carries a CSRF token (form field ``csrf`` or header ``X-CSRF-Token``) signed
   with the desk's secret, and an ``Origin``, when sent, must be the desk's own.
@@ -129,6 +130,10 @@ class GuardMiddleware:
 
     def _refusal(self, request: Request) -> Response | None:
         path = request.url.path
+        if self.auth.token is None and not is_loopback(request.url.hostname or ""):
+            # Without a token the desk is for this machine only: a page elsewhere that
+            # rebinds its own name to 127.0.0.1 (DNS rebinding) must not read it.
+            return PlainTextResponse("this desk answers to 127.0.0.1 only", status_code=421)
         if not path.startswith(OPEN_PREFIXES) and not self.auth.allowed(request):
             if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
                 return RedirectResponse("/login", status_code=303)

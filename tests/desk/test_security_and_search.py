@@ -203,3 +203,12 @@ def test_the_digest_carries_links_that_label_in_one_click(
     page.wait_for_url(f"**/story/{first.article_id}")
     assert "labelled not relevant" in page.locator("section.verdict").inner_text()
     page.close()
+
+
+def test_without_a_token_only_loopback_names_are_answered(served: Served) -> None:
+    """DNS rebinding: a hostile page whose name now points at 127.0.0.1 gets nothing."""
+    assert httpx.get(served.base + "/").status_code == 200
+    port = served.base.rsplit(":", 1)[1]
+    assert httpx.get(served.base + "/", headers={"host": f"localhost:{port}"}).status_code == 200
+    r = httpx.get(served.base + "/", headers={"host": f"evil.example:{port}"})
+    assert r.status_code == 421 and "Generals" not in r.text
