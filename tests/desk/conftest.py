@@ -99,9 +99,8 @@ def _record(i: int, s: dict[str, Any], **over: Any) -> ArticleRecord:
     return ArticleRecord(**values)
 
 
-def build_desk(tmp_path: Path, reviewer: str | None = "ann") -> Desk:
-    db = tmp_path / "newsmon.db"
-    url = f"sqlite:///{db}"
+def build_desk(tmp_path: Path, reviewer: str | None = "ann", url: str | None = None) -> Desk:
+    url = url or f"sqlite:///{tmp_path / 'newsmon.db'}"
     cfg = tmp_path / "newsmon.toml"
     ui = f'[ui]\nreviewer = "{reviewer}"\n' if reviewer else ""
     cfg.write_text(f'[storage]\nurl = "{url}"\n\n[relevance]\nmodel_dir = "model"\n\n{ui}')

@@ -212,3 +212,25 @@ def test_without_a_token_only_loopback_names_are_answered(served: Served) -> Non
     assert httpx.get(served.base + "/", headers={"host": f"localhost:{port}"}).status_code == 200
     r = httpx.get(served.base + "/", headers={"host": f"evil.example:{port}"})
     assert r.status_code == 421 and "Generals" not in r.text
+
+
+@pytest.mark.postgres
+def test_the_desk_on_postgresql(pg_url: str, tmp_path: Any) -> None:
+    from tests.desk.conftest import build_desk, serve
+
+    desk = build_desk(tmp_path, url=pg_url)
+    with serve(desk) as served, httpx.Client(base_url=served.base) as client:
+        inbox = client.get("/").text
+        assert inbox.count('class="story"') == 7
+        story = client.get(f"/story/{desk.ids['coup']}").text
+        assert "Also reported by" in story and "<mark>purge</mark>" in story
+        found = client.get("/search", params={"q": "Кремль", "sort": "score"}).text
+        assert found.count('class="result"') == 1 and "Ведомости" in found
+        csrf = inbox.split('name="csrf" value="')[1].split('"')[0]
+        r = client.post(
+            "/label", data={"article_id": desk.ids["coup"], "relevant": "0", "csrf": csrf}
+        )
+        assert r.status_code == 303
+        assert client.get("/").text.count('class="story"') == 6
+        rows = client.get("/search.jsonl", params={"label": "not_relevant"}).text.splitlines()
+        assert [json.loads(x)["labelled_by"] for x in rows] == ["ann"]
