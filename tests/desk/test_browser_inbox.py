@@ -138,3 +138,23 @@ def test_the_next_stories_come_in_without_a_page_load(tmp_path: Any, browser: An
         assert page.evaluate("() => window.__same_page") is True
         assert len(seen) >= 7  # every relevant story came up, three at a time
         page.close()
+
+
+def test_the_pages_work_without_javascript(served: Served, desk: Desk, browser: Any) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(served.base + "/")
+    rows = page.locator("li.story")
+    assert rows.count() == 7
+    rows.first.locator("button.yes").click()
+    page.wait_for_load_state()
+    assert rows.count() == 6
+    page.fill("header input[name=q]", "mutiny")
+    page.press("header input[name=q]", "Enter")
+    page.wait_for_url("**/search?q=mutiny")
+    page.locator("li.result a.title").first.click()
+    page.wait_for_url(f"**/story/{desk.ids['mutiny']}")
+    page.locator("form.label-buttons button.no").click()
+    page.wait_for_url(f"**/story/{desk.ids['mutiny']}")
+    assert "labelled not relevant by ann" in page.locator("section.verdict").inner_text()
+    context.close()
