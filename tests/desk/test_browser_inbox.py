@@ -158,3 +158,20 @@ def test_the_pages_work_without_javascript(served: Served, desk: Desk, browser: 
     page.wait_for_url(f"**/story/{desk.ids['mutiny']}")
     assert "labelled not relevant by ann" in page.locator("section.verdict").inner_text()
     context.close()
+
+
+def test_o_opens_the_original(served: Served, desk: Desk, browser: Any) -> None:
+    context = browser.new_context()
+    # The original is answered by the test itself: nothing leaves the machine.
+    context.route(
+        "https://ledger.example/**", lambda route: route.fulfill(body="the original page")
+    )
+    page = context.new_page()
+    page.goto(served.base + "/")
+    with context.expect_page() as opened:
+        page.keyboard.press("o")
+    original = opened.value
+    original.wait_for_load_state()
+    assert original.url == "https://ledger.example/coup"
+    assert "the original page" in original.content()
+    context.close()
