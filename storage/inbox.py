@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -51,8 +52,6 @@ def publication(site_name: str | None, url: str) -> str:
     """The publication's name: the site name the page gave, else its host."""
     if site_name and site_name.strip():
         return site_name.strip()
-    from urllib.parse import urlsplit
-
     host = urlsplit(url).hostname or url
     return host.removeprefix("www.")
 

@@ -73,7 +73,9 @@ def create_app(state: DeskState) -> Starlette:
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(GuardMiddleware, auth=auth, csrf=csrf)],
+        middleware=[
+            Middleware(GuardMiddleware, auth=auth, csrf=csrf, base_url=state.ctx.config.ui.base_url)
+        ],
     )
     app.state.desk = state
     app.state.csrf = csrf

@@ -102,10 +102,14 @@ class AuthToken:
 class GuardMiddleware:
     """Token, CSRF and Origin checks before a route runs; security headers on every reply."""
 
-    def __init__(self, app: ASGIApp, auth: AuthToken, csrf: Csrf) -> None:
+    def __init__(
+        self, app: ASGIApp, auth: AuthToken, csrf: Csrf, base_url: str | None = None
+    ) -> None:
         self.app = app
         self.auth = auth
         self.csrf = csrf
+        # Behind a proxy the browser's Origin is the public address (ui.base_url).
+        self.public = urlsplit(base_url).netloc if base_url else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -140,9 +144,10 @@ class GuardMiddleware:
             return PlainTextResponse("the desk needs its access token", status_code=401)
         if request.method not in ("GET", "HEAD"):
             origin = request.headers.get("origin")
-            if origin and origin != "null" and urlsplit(origin).netloc != request.url.netloc:
-                return PlainTextResponse("cross-site request refused", status_code=403)
-            if origin == "null":
+            if origin is not None and urlsplit(origin).netloc not in (
+                request.url.netloc,
+                self.public,
+            ):
                 return PlainTextResponse("cross-site request refused", status_code=403)
         return None
 
