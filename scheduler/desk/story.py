@@ -4,7 +4,9 @@ score explained in words, the cluster ("also reported by"), labels, and "use as 
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
+import re
 from argparse import Namespace
 from typing import Any
 
@@ -18,13 +20,26 @@ from scheduler.desk.security import post_guarded
 from storage.inbox import publication, story
 
 
+@functools.cache
+def _lexicon_patterns() -> tuple[re.Pattern[str], ...]:
+    from crawler.relevance.lexicon import bundled_lexicon
+
+    lex = bundled_lexicon()
+    return (lex.leader, lex.country, *(c.pattern for c in lex.concepts))
+
+
 def explanation(why: dict[str, Any] | None, text: str) -> tuple[str, list[str], list[str]]:
-    """(summary, concepts in words, the terms found verbatim in the text). Stems of the text
-    model and seed file names are left out: they mean nothing to a reader."""
+    """(summary, concepts in words, the lexicon's phrases found verbatim in the text). The
+    text model's terms (stems, common words such as "him") and seed file names are left
+    out: they mean nothing to a reader."""
     why = why or {}
     concepts = [str(c) for c in (why.get("concepts") or {})][:8]
     lowered = text.lower()
-    terms = [str(t) for t in (why.get("terms") or []) if str(t).lower() in lowered]
+    terms = [
+        str(t)
+        for t in (why.get("terms") or [])
+        if str(t).lower() in lowered and any(p.search(str(t)) for p in _lexicon_patterns())
+    ]
     return str(why.get("summary") or ""), concepts, terms
 
 
