@@ -86,26 +86,40 @@ def add_label(
 
 def _apply(session: Session, article_id: int, label: Label | None, threshold: float = 0.5) -> None:
     """Make ``label`` (the newest, or None: no label left) the article's relevance, keeping the
-    score, and move the source's relevant counter with it."""
+    score, and move the source's relevant counter with it. A label on a story's original
+    covers its copies too (the story is what the reviewer judged; the digest shows a story
+    while any of its articles is relevant), without a label row of their own for training."""
     article = session.get(Article, article_id)
     assert article is not None
-    was = bool(article.relevant)
-    if label is None:
-        score = article.relevance_score
-        article.label = article.labelled_by = article.labelled_at = None
-        article.relevant = None if score is None else score >= threshold
-    else:
-        article.label = label.relevant
-        article.labelled_by = label.reviewer
-        article.labelled_at = label.created_at
-        article.relevant = label.relevant
-    change = int(bool(article.relevant)) - int(was)
-    if change:
-        session.execute(
-            update(SourceTotal)
-            .where(SourceTotal.source == article.source)
-            .values(relevant=SourceTotal.relevant + change)
+    members = [article]
+    if article.duplicate_of is None and article.cluster_id is not None:
+        members += session.scalars(
+            select(Article).where(
+                Article.cluster_id == article.cluster_id,
+                Article.duplicate_of.is_not(None),
+                Article.id != article.id,
+            )
         )
+    delta: Counter[str] = Counter()
+    for member in members:
+        was = bool(member.relevant)
+        if label is None:
+            score = member.relevance_score
+            member.label = member.labelled_by = member.labelled_at = None
+            member.relevant = None if score is None else score >= threshold
+        else:
+            member.label = label.relevant
+            member.labelled_by = label.reviewer
+            member.labelled_at = label.created_at
+            member.relevant = label.relevant
+        delta[member.source] += int(bool(member.relevant)) - int(was)
+    for source, change in delta.items():
+        if change:
+            session.execute(
+                update(SourceTotal)
+                .where(SourceTotal.source == source)
+                .values(relevant=SourceTotal.relevant + change)
+            )
     session.flush()
 
 

@@ -46,7 +46,8 @@ def test_label_five_stories_with_keys_only(
     assert main(["--config", str(desk.config_path), "export", "--format", "jsonl"]) == 0
     rows_out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     labelled = {r["id"]: r for r in rows_out if r["label"] is not None}
-    assert len(labelled) == 5
+    assert len(labelled) == 6  # five stories, and the copy of the first follows its original
+    assert labelled[desk.copy_id]["label"] is True
     assert {r["labelled_by"] for r in labelled.values()} == {"ann"}
     assert labelled[desk.ids["coup"]]["label"] is True
     assert labelled[desk.ids["succession"]]["label"] is False

@@ -80,3 +80,19 @@ def test_model_page_trains_with_the_cli_code(served: Served, desk: Desk, browser
     assert "Current version:" in page.locator("main").inner_text()
     screenshot(page, "model")
     page.close()
+
+
+def test_labels_take_effect_in_the_digest(desk: Desk) -> None:
+    from storage.labels import add_label
+
+    ctx = desk.context()
+    with ctx.write_sessions.begin() as session:
+        add_label(session, desk.ids["coup"], False, "ann")
+        add_label(session, desk.ids["garden"], True, "ann")
+    service = DigestService(
+        ctx.sessions, DigestOptions(recipients=("ann@example.org",)), clock=lambda: NOW
+    )
+    with ctx.sessions() as session:
+        stories = {s.article_id for s in service.prepare(session, NOW).content.stories}
+    assert desk.ids["coup"] not in stories  # labelled not relevant despite its 0.97
+    assert desk.ids["garden"] in stories  # labelled relevant despite its 0.05

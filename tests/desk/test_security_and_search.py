@@ -233,4 +233,5 @@ def test_the_desk_on_postgresql(pg_url: str, tmp_path: Any) -> None:
         assert r.status_code == 303
         assert client.get("/").text.count('class="story"') == 6
         rows = client.get("/search.jsonl", params={"label": "not_relevant"}).text.splitlines()
-        assert [json.loads(x)["labelled_by"] for x in rows] == ["ann"]
+        # The story's original and its copy.
+        assert [json.loads(x)["id"] for x in rows] == [desk.copy_id, desk.ids["coup"]]
