@@ -182,5 +182,6 @@ def browser() -> Iterator[Any]:
 
 
 def screenshot(pg: Any, name: str) -> None:
+    """Keep a picture of the page (tests/screenshots/desk-NAME.png, not versioned) to look at."""
     SCREENSHOTS.mkdir(exist_ok=True)
     pg.screenshot(path=str(SCREENSHOTS / f"desk-{name}.png"), full_page=True)
