@@ -99,6 +99,20 @@ class ScheduleOptions:
 
 
 @dataclass(frozen=True)
+class UiOptions:
+    """The review desk (``newsmon serve``). Any address but loopback needs the token, which
+    is read from the environment variable named here, never from the file."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    reviewer: str | None = None
+    token_env: str = "NEWSMON_UI_TOKEN"
+    base_url: str | None = None
+    inbox_days: int = 7
+    link_days: int = 14
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything newsmon reads from its configuration file, with defaults."""
 
@@ -110,6 +124,7 @@ class Config:
     smtp: SmtpOptions = field(default_factory=SmtpOptions)
     digest: DigestOptions = field(default_factory=DigestOptions)
     schedule: ScheduleOptions = field(default_factory=ScheduleOptions)
+    ui: UiOptions = field(default_factory=UiOptions)
     sources: tuple[SourceSpec, ...] = ()
 
     @property
@@ -181,6 +196,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "smtp": SmtpOptions,
     "digest": DigestOptions,
     "schedule": ScheduleOptions,
+    "ui": UiOptions,
 }
 
 
@@ -314,6 +330,9 @@ _RANGES: tuple[tuple[str, str, float, float], ...] = (
     ("schedule", "crawl_timeout_minutes", 1, 24 * 60),
     ("schedule", "misfire_grace_seconds", 1, 7 * 24 * 3600),
     ("schedule", "retention_days", 1, 36500),
+    ("ui", "port", 0, 65535),
+    ("ui", "inbox_days", 1, 36500),
+    ("ui", "link_days", 1, 3650),
 )
 # Values that end up in HTTP or mail headers must not smuggle in extra header lines.
 _HEADER_VALUES = (
@@ -392,6 +411,12 @@ def _validate(cfg: Config, path: str) -> None:
             f"expected 'none', 'starttls' or 'tls', got {cfg.smtp.security!r}",
             path=path,
             key="smtp.security",
+        )
+    if cfg.ui.base_url is not None and urlsplit(cfg.ui.base_url).scheme not in ("http", "https"):
+        raise ConfigError(
+            f"expected the desk's http:// or https:// address, got {cfg.ui.base_url!r}",
+            path=path,
+            key="ui.base_url",
         )
     for i, src in enumerate(cfg.sources):
         for field_name in ("allow", "deny"):

@@ -167,9 +167,13 @@ def digest_job(config_path: str | None, database_url: str) -> None:
     engine = make_engine(cfg.database_url)
     try:
         with run_lock(cfg.database_url, "digest", fallback_dir=cfg.base_dir):
-            service = DigestService(
-                make_session_factory(engine, write=True), cfg.digest, mailer=mailer
-            )
+            writes = make_session_factory(engine, write=True)
+            links = None
+            if cfg.ui.base_url:
+                from scheduler.desk.tokens import desk_secret, review_links
+
+                links = review_links(cfg.ui.base_url, desk_secret(writes))
+            service = DigestService(writes, cfg.digest, mailer=mailer, links=links)
             for outcome in service.run():
                 logger.info("digest %s: %s", outcome.action, outcome.subject)
     finally:

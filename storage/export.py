@@ -26,6 +26,9 @@ EXPORT_FIELDS: tuple[str, ...] = (
     "duplicate_of",
     "duplicate_kind",
     "cluster_id",
+    "label",
+    "labelled_by",
+    "labelled_at",
 )
 
 
@@ -58,4 +61,7 @@ def export_row(article: Article) -> dict[str, Any]:
         "duplicate_of": article.duplicate_of,
         "duplicate_kind": article.duplicate_kind,
         "cluster_id": article.cluster_id,
+        "label": article.label,
+        "labelled_by": article.labelled_by,
+        "labelled_at": iso(article.labelled_at),
     }

@@ -1,6 +1,7 @@
 """Reviewer labels and the queries behind review, train and rescore.
 
-add_label(session, article_id, relevant, reviewer, note=None) -> int
+add_label(session, article_id, relevant, reviewer, note=None) -> int   # and apply it
+undo_label(session, label_id, threshold) -> Article | None   # back to the label before
 latest_labels(session) -> list[LabelledArticle]       # the newest label per article
 review_queue(session, threshold, limit) -> list[Article]   # most uncertain first
 get_article(session, article_id) / find_article(session, url)
@@ -79,7 +80,63 @@ def add_label(
     )
     session.add(label)
     session.flush()
+    _apply(session, article_id, label)
     return label.id
+
+
+def _apply(session: Session, article_id: int, label: Label | None, threshold: float = 0.5) -> None:
+    """Make ``label`` (the newest, or None: no label left) the article's relevance, keeping the
+    score, and move the source's relevant counter with it. A label on a story's original
+    covers its copies too (the story is what the reviewer judged; the digest shows a story
+    while any of its articles is relevant), without a label row of their own for training."""
+    article = session.get(Article, article_id)
+    assert article is not None
+    members = [article]
+    if article.duplicate_of is None and article.cluster_id is not None:
+        members += session.scalars(
+            select(Article).where(
+                Article.cluster_id == article.cluster_id,
+                Article.duplicate_of.is_not(None),
+                Article.id != article.id,
+            )
+        )
+    delta: Counter[str] = Counter()
+    for member in members:
+        was = bool(member.relevant)
+        if label is None:
+            score = member.relevance_score
+            member.label = member.labelled_by = member.labelled_at = None
+            member.relevant = None if score is None else score >= threshold
+        else:
+            member.label = label.relevant
+            member.labelled_by = label.reviewer
+            member.labelled_at = label.created_at
+            member.relevant = label.relevant
+        delta[member.source] += int(bool(member.relevant)) - int(was)
+    for source, change in delta.items():
+        if change:
+            session.execute(
+                update(SourceTotal)
+                .where(SourceTotal.source == source)
+                .values(relevant=SourceTotal.relevant + change)
+            )
+    session.flush()
+
+
+def undo_label(session: Session, label_id: int, threshold: float) -> Article | None:
+    """Withdraw one label: the article goes back to its previous label, or, with none left,
+    to its score against ``threshold``. Returns the article (None: no such label)."""
+    label = session.get(Label, label_id)
+    if label is None:
+        return None
+    article_id = label.article_id
+    session.delete(label)
+    session.flush()
+    previous = session.scalars(
+        select(Label).where(Label.article_id == article_id).order_by(Label.id.desc()).limit(1)
+    ).first()
+    _apply(session, article_id, previous, threshold)
+    return session.get(Article, article_id)
 
 
 def latest_labels(session: Session) -> list[LabelledArticle]:
@@ -157,26 +214,31 @@ def update_scores(session: Session, updates: Sequence[ScoreUpdate]) -> int:
     counters (``source_totals``) follow in the same transaction."""
     ids = [u.id for u in updates]
     before = {
-        row.id: (row.source, bool(row.relevant))
+        row.id: (row.source, bool(row.relevant), row.label)
         for i in range(0, len(ids), 500)
         for row in session.execute(
-            select(Article.id, Article.source, Article.relevant).where(
+            select(Article.id, Article.source, Article.relevant, Article.label).where(
                 Article.id.in_(ids[i : i + 500])
             )
         )
     }
     delta: Counter[str] = Counter()
+    verdict: dict[int, bool] = {}
     for u in updates:
+        # A reviewer's label is the article's relevance: a new score does not override it.
+        verdict[u.id] = u.relevant
         if u.id in before:
-            source, was = before[u.id]
-            delta[source] += int(bool(u.relevant)) - int(was)
+            source, was, label = before[u.id]
+            if label is not None:
+                verdict[u.id] = label
+            delta[source] += int(bool(verdict[u.id])) - int(was)
     for u in updates:
         session.execute(
             update(Article)
             .where(Article.id == u.id)
             .values(
                 relevance_score=u.score,
-                relevant=u.relevant,
+                relevant=verdict[u.id],
                 why=u.why,
                 model_version=u.model_version,
             )

@@ -116,6 +116,8 @@ class Article(Base):
         # Covers the digest's first question (relevant articles fetched in a window) without
         # reading the rows that carry the text.
         Index("ix_articles_relevant_fetched", "relevant", "fetched_at", "cluster_id", "id"),
+        # The review desk's inbox: relevant, unlabelled, fetched in a window, best first.
+        Index("ix_articles_inbox", "relevant", "label", "fetched_at", "relevance_score"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -141,6 +143,10 @@ class Article(Base):
     duplicate_kind: Mapped[str | None] = mapped_column(String(20), nullable=True)
     cluster_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     crawl_run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The newest reviewer label (copied from ``labels``): when set, ``relevant`` equals it.
+    label: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    labelled_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    labelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class UrlKey(Base):

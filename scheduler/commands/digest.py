@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scheduler.config import Config
@@ -58,11 +59,21 @@ def check_digest_config(cfg: Config, *, sending: bool) -> None:
         )
 
 
+def desk_links(ctx: Context) -> Callable[[int], dict[str, str]] | None:
+    """With ``ui.base_url`` set, each story carries signed review-desk links."""
+    base_url = ctx.config.ui.base_url
+    if not base_url:
+        return None
+    from scheduler.desk.tokens import desk_secret, review_links
+
+    return review_links(base_url, desk_secret(ctx.write_sessions))
+
+
 def run(args: argparse.Namespace, ctx: Context) -> int:
     cfg = ctx.config
     check_digest_config(cfg, sending=not args.dry_run)
     if args.dry_run:
-        service = DigestService(ctx.sessions, cfg.digest)
+        service = DigestService(ctx.sessions, cfg.digest, links=desk_links(ctx))
         with session_scope(ctx.sessions) as session:
             stuck = digests.pending(session, service.key)
         if stuck is not None:
@@ -77,7 +88,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         return 0
     mailer = smtp_mailer(cfg.smtp, ctx.environ, config_path=str(cfg.path) if cfg.path else None)
     with run_lock(cfg.database_url, "digest", fallback_dir=cfg.base_dir):
-        service = DigestService(ctx.write_sessions, cfg.digest, mailer=mailer)
+        service = DigestService(
+            ctx.write_sessions, cfg.digest, mailer=mailer, links=desk_links(ctx)
+        )
         for outcome in service.run():
             if getattr(args, "quiet", False):
                 continue  # under cron: a line on every good day would be mailed every day

@@ -6,6 +6,8 @@ import argparse
 import json
 import textwrap
 
+from sqlalchemy.orm import Session
+
 from scheduler.context import Context
 from storage.exceptions import UsageError
 from storage.labels import add_label, get_article, labels_of, review_queue
@@ -24,11 +26,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--all", action="store_true", help="include articles already labelled")
     p.set_defaults(func=run_list)
     rsub = p.add_subparsers(dest="review_command", metavar="SUBCOMMAND")
-    show = rsub.add_parser("show", help="show one article's clean text, score and labels")
-    show.add_argument("id", type=int, help="article id")
+    show = rsub.add_parser("show", help="show articles' clean text, score and labels")
+    show.add_argument("ids", type=int, nargs="+", metavar="ID", help="article id(s)")
     show.set_defaults(func=run_show)
-    label = rsub.add_parser("label", help="record a label (who and when are stored)")
-    label.add_argument("id", type=int, help="article id")
+    label = rsub.add_parser(
+        "label", help="record a label on one or more articles (who and when are stored)"
+    )
+    label.add_argument("ids", type=int, nargs="+", metavar="ID", help="article id(s)")
     group = label.add_mutually_exclusive_group(required=True)
     group.add_argument("--relevant", dest="relevant", action="store_true")
     group.add_argument("--not-relevant", dest="relevant", action="store_false")
@@ -58,38 +62,50 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
 
 def run_show(args: argparse.Namespace, ctx: Context) -> int:
     with ctx.sessions() as session:
-        a = get_article(session, args.id)
-        if a is None:
-            raise UsageError(f"no article with id {args.id}")
-        print(f"id:        {a.id}")
-        print(f"title:     {a.title or ''}")
-        print(f"url:       {a.url}")
-        print(
-            f"source:    {a.source}   published: {a.published_at or '-'}   "
-            f"language: {a.language or '-'}"
-        )
-        score = "-" if a.relevance_score is None else f"{a.relevance_score:.3f}"
-        print(
-            f"score:     {score} ({'relevant' if a.relevant else 'not relevant'}, "
-            f"model {a.model_version or '-'})"
-        )
-        if a.why:
-            print(f"why:       {json.dumps(a.why, ensure_ascii=False)}")
-        for lab in labels_of(session, a.id):
-            verdict = "relevant" if lab.relevant else "not relevant"
-            print(
-                f"label:     {verdict} by {lab.reviewer} at {lab.created_at:%Y-%m-%d %H:%M} UTC"
-                + (f" ({lab.note})" if lab.note else "")
-            )
-        print()
-        for para in a.text.split("\n"):
-            print(textwrap.fill(para, 100) if para.strip() else "")
+        missing = [i for i in args.ids if get_article(session, i) is None]
+        if missing:
+            raise UsageError(f"no article with id {', '.join(map(str, missing))}")
+        for n, article_id in enumerate(args.ids):
+            if n:
+                print("\n" + "-" * 100 + "\n")
+            _show(session, article_id)
     return 0
 
 
+def _show(session: Session, article_id: int) -> None:
+    a = get_article(session, article_id)
+    assert a is not None
+    print(f"id:        {a.id}")
+    print(f"title:     {a.title or ''}")
+    print(f"url:       {a.url}")
+    print(
+        f"source:    {a.source}   published: {a.published_at or '-'}   "
+        f"language: {a.language or '-'}"
+    )
+    score = "-" if a.relevance_score is None else f"{a.relevance_score:.3f}"
+    print(
+        f"score:     {score} ({'relevant' if a.relevant else 'not relevant'}, "
+        f"model {a.model_version or '-'})"
+    )
+    if a.why:
+        print(f"why:       {json.dumps(a.why, ensure_ascii=False)}")
+    for lab in labels_of(session, a.id):
+        verdict = "relevant" if lab.relevant else "not relevant"
+        print(
+            f"label:     {verdict} by {lab.reviewer} at {lab.created_at:%Y-%m-%d %H:%M} UTC"
+            + (f" ({lab.note})" if lab.note else "")
+        )
+    print()
+    for para in a.text.split("\n"):
+        print(textwrap.fill(para, 100) if para.strip() else "")
+
+
 def run_label(args: argparse.Namespace, ctx: Context) -> int:
+    # All or nothing: one unknown id labels none of them.
     with ctx.write_sessions.begin() as session:
-        add_label(session, args.id, args.relevant, args.reviewer, args.note)
+        for article_id in args.ids:
+            add_label(session, article_id, args.relevant, args.reviewer, args.note)
     verdict = "relevant" if args.relevant else "not relevant"
-    print(f"article {args.id}: labelled {verdict} by {args.reviewer}")
+    for article_id in args.ids:
+        print(f"article {article_id}: labelled {verdict} by {args.reviewer}")
     return 0

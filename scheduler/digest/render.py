@@ -7,6 +7,7 @@ HTML templates are autoescaped: titles and text come from the web and may carry 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -48,9 +49,16 @@ def make_environment() -> Environment:
 
 
 def render(
-    content: DigestContent, *, timezone: str, title: str, env: Environment | None = None
+    content: DigestContent,
+    *,
+    timezone: str,
+    title: str,
+    env: Environment | None = None,
+    links: Callable[[int], dict[str, str]] | None = None,
 ) -> Rendered:
-    """Render the text and HTML bodies; dates are shown in ``timezone``."""
+    """Render the text and HTML bodies; dates are shown in ``timezone``. ``links`` (when the
+    review desk has a ``ui.base_url``) gives each story its relevant / not relevant / open
+    links: article id -> {"r": url, "x": url, "o": url}."""
     env = env or make_environment()
     tz = ZoneInfo(timezone)
 
@@ -60,7 +68,7 @@ def render(
         return value.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
 
     env.filters["when"] = when
-    values = {"d": content, "title": title, "timezone": timezone}
+    values = {"d": content, "title": title, "timezone": timezone, "links": links}
     text = env.get_template("digest.txt.jinja").render(values)
     html = env.get_template("digest.html.jinja").render(values)
     return Rendered(text=text, html=html)

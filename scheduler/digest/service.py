@@ -80,8 +80,10 @@ class DigestService:
         *,
         mailer: Mailer | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
+        links: Callable[[int], dict[str, str]] | None = None,
     ) -> None:
         self.sessions = sessions
+        self.links = links
         self.options = options
         self.mailer = mailer
         self.clock = clock
@@ -96,7 +98,7 @@ class DigestService:
         opts = self.options
         content = select_content(session, key=self.key, now=now, max_stories=opts.max_stories)
         subject = subject_for(content, prefix=opts.subject_prefix, timezone=opts.timezone)
-        rendered = render(content, timezone=opts.timezone, title=subject)
+        rendered = render(content, timezone=opts.timezone, title=subject, links=self.links)
         message = build_message(
             rendered,
             subject=subject,

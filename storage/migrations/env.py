@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from storage.models import Base
+from storage.search_schema import is_search_object
 
 config = context.config
 connection = config.attributes.get("connection")
@@ -19,7 +20,10 @@ FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
 def include_object(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:
-    return not (type_ == "table" and name in FOREIGN_TABLES)
+    if type_ == "table" and name in FOREIGN_TABLES:
+        return False
+    # The full-text index (FTS5 tables, expression indexes) is DDL, not a model.
+    return not is_search_object(name)
 
 
 context.configure(

@@ -154,8 +154,21 @@ def test_label_train_rescore_rollback_round_trip(
     before = first["mobilisation"].relevance_score or 0.0
     run(cfg, capsys, "review", "label", str(ids["mobilisation"]), "--relevant", "--reviewer", "ann")
     run(cfg, capsys, "review", "label", str(ids["purge"]), "--relevant", "--reviewer", "ann")
-    run(cfg, capsys, "review", "label", str(ids["war"]), "--not-relevant", "--reviewer", "bob")
-    run(cfg, capsys, "review", "label", str(ids["garden"]), "--not-relevant", "--reviewer", "bob")
+    # Several IDs in one command (the desk's CLI counterpart).
+    flag = "--not-relevant"
+    run(
+        cfg,
+        capsys,
+        "review",
+        "label",
+        str(ids["war"]),
+        str(ids["garden"]),
+        flag,
+        "--reviewer",
+        "bob",
+    )
+    shown = run(cfg, capsys, "review", "show", str(ids["war"]), str(ids["garden"]))
+    assert shown.count("label:     not relevant by bob") == 2
     engine = make_engine(_db(cfg))
     with make_session_factory(engine)() as session:
         labels = list(session.scalars(select(Label).order_by(Label.id)))
