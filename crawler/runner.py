@@ -31,6 +31,7 @@ from crawler.spiders.visits import VisitLog
 from storage.engine import make_engine, make_session_factory, session_scope
 from storage.records import SourceCounts
 from storage.runs import finish_run, mark_stale_runs, register_source, start_run
+from storage.skips import AGE_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +64,11 @@ def totals_of(per_source: Mapping[str, SourceCounts]) -> SourceCounts:
     total = SourceCounts()
     for counts in per_source.values():
         for f in dataclasses.fields(SourceCounts):
-            if f.name != "last_error":
+            if f.name not in ("last_error", "skipped"):
                 setattr(total, f.name, getattr(total, f.name) + getattr(counts, f.name))
+        for reason, n in counts.skipped.items():
+            if reason != AGE_KEY:
+                total.skipped[reason] = total.skipped.get(reason, 0) + n
     return total
 
 
@@ -152,7 +156,8 @@ def run_crawl(job: CrawlJob, *, progress: Progress | None = None) -> CrawlSummar
 
         raw = crawler.stats.get_stats() if crawler.stats else {}
         stats = _jsonable(raw)
-        per_source = {name: st.source_counts(stats, name) for name in names}
+        age = job.options.max_article_age_days
+        per_source = {name: st.source_counts(stats, name, age_days=age) for name in names}
         clean = not failures and raw.get("finish_reason") == "finished"
         status = "failed" if failures else run_status(per_source, clean)
         error = None

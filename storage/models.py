@@ -243,6 +243,8 @@ class CrawlRunSource(Base):
     not_modified: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Links not fetched, by reason (storage.skips), with the run's age limit.
+    skipped: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class Label(Base):

@@ -267,9 +267,23 @@ class NewsSpider(scrapy.Spider):
         chain: tuple[str, ...] = response.meta.get(META_KEY, ())
         self.counter.inc("listings", spec.name)
         encoding = getattr(response, "encoding", None)
-        links = extract_links(response.body, response.url, encoding)
+        offsite: list[str] = []
+        links = extract_links(response.body, response.url, encoding, offsite)
         flt = self.filters[spec.name]
         articles = [u for u in links if flt.is_article(u)]
+        # Every link not taken for an article is counted with its reason (a section link
+        # followed at depth < max_depth is counted too: it is not an article).
+        not_taken = len(links) - len(articles)
+        # With allow patterns, a link they do not match is filtered; without, the heuristic
+        # turned it down unless a deny pattern did.
+        denied = not_taken if flt.allow else sum(1 for u in links if flt.denied(u))
+        for name, count in (
+            (st.SKIPPED_OFFSITE, len(offsite)),
+            (st.SKIPPED_FILTERED, denied),
+            (st.SKIPPED_NOT_ARTICLE, not_taken - denied),
+        ):
+            if count:
+                self.counter.inc(name, spec.name, count)
         yield from self._articles(spec, [Discovered(u) for u in articles], lambda _u: True, chain)
         if depth + 1 < spec.max_depth:
             chosen = set(articles)

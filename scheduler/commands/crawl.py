@@ -17,6 +17,7 @@ from scheduler.context import Context
 from scheduler.crawljob import build_crawl_job
 from scheduler.lock import run_lock
 from storage.exceptions import AllSourcesFailedError
+from storage.skips import counts_only, describe
 
 logger = logging.getLogger("newsmon.crawl")
 
@@ -63,6 +64,9 @@ def summary_table(summary: CrawlSummary) -> str:
     for name, c in rows:
         if c.last_error:
             lines.append(f"  {name}: last error: {c.last_error}")
+    for name, c in rows:
+        if counts_only(c.skipped):
+            lines.append(f"  {name}: {c.new} new; not fetched: {describe(c.skipped, limit=9)}")
     lines.append(
         f"run {summary.run_id}: {summary.status} in {summary.elapsed:.1f}s "
         f"({sources(len(rows))}, {summary.totals.new} new, {summary.totals.relevant} relevant)"
@@ -103,6 +107,13 @@ def run(args: argparse.Namespace, ctx: Context, out: TextIO | None = None) -> in
             for name, c in summary.per_source.items():
                 if c.failed:
                     logger.warning("source %s failed: %s", name, c.last_error)
+                elif counts_only(c.skipped):
+                    logger.info(
+                        "source %s: %d new; not fetched: %s",
+                        name,
+                        c.new,
+                        describe(c.skipped, limit=9),
+                    )
     if summary.status == "failed":
         raise AllSourcesFailedError(
             f"every source failed in crawl run {summary.run_id}; see `newsmon stats`"

@@ -90,6 +90,16 @@ def render(t: Totals, sources: list[SourceStat], runs: list[RunStat] | None) -> 
                 for s in sources
             ],
         )
+        skipped = [s for s in sources if s.skipped_text]
+        if skipped:
+            out += ["", "Not fetched in each source's last crawl with entries"]
+            for s in skipped:
+                flag = (
+                    f"  HELD BACK BY A FILTER for {s.filtered_runs} runs"
+                    if s.held_by_filter
+                    else ""
+                )
+                out.append(f"  {s.name}: {s.last_new} new; {s.skipped_text}{flag}")
     else:
         out.append("(none yet: run `newsmon crawl`)")
     if runs is None:
