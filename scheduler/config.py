@@ -85,6 +85,8 @@ class DigestOptions:
     send_empty: bool = True
     list_unsubscribe: str | None = None
     out_dir: str = "digests"
+    # What the digest is about, for the subject line ("Russian leadership stability").
+    topic: str = ""
 
 
 @dataclass(frozen=True)
@@ -320,6 +322,7 @@ _HEADER_VALUES = (
     ("digest", "sender"),
     ("digest", "subject_prefix"),
     ("digest", "list_unsubscribe"),
+    ("digest", "topic"),
 )
 _TIMES = (("digest", "send_time"), ("schedule", "housekeeping_time"))
 
