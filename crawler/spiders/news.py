@@ -32,11 +32,12 @@ from crawler.discovery import (
     parse_feed,
     parse_sitemap,
 )
+from crawler.discovery.decide import skip_reason
 from crawler.items import ArticleItem
 from crawler.middlewares.known_urls import AlreadyStored
 from crawler.middlewares.safe_target import UnsafeTargetError
 from crawler.spec import CrawlOptions, SourceSpec
-from crawler.spiders.known import STORED, KnownUrls
+from crawler.spiders.known import KnownUrls
 from crawler.spiders.listings import META_KEY, ListingProgress, Validators
 from crawler.urls import normalize_url
 
@@ -305,20 +306,19 @@ class NewsSpider(scrapy.Spider):
         known = self.known.lookup(norm for _, norm, ok in listed if ok)
         for entry, norm, ok in listed:
             self.counter.inc(st.DISCOVERED, name)
-            if not ok:
-                self.counter.inc(st.SKIPPED_FILTERED, name)
-            elif known.get(norm) == STORED:
-                self.counter.inc(st.SKIPPED_KNOWN, name)
-            elif norm in known:
-                self.counter.inc(st.SKIPPED_VISITED, name)
-            elif norm in self.requested:
-                self.counter.inc(st.SKIPPED_SEEN, name)
-            elif entry.older_than(self.cutoff):
-                self.counter.inc(st.SKIPPED_OLD, name)
-            elif self.budget[name] <= 0:
-                self.counter.inc(st.SKIPPED_BUDGET, name)
-                # A 304 next time would hide the entries we did not get to.
-                self.progress.truncated(chain)
+            reason = skip_reason(
+                entry,
+                accepted=ok,
+                known=known.get(norm),
+                requested=norm in self.requested,
+                cutoff=self.cutoff,
+                budget_left=self.budget[name],
+            )
+            if reason is not None:
+                self.counter.inc(st.SKIPPED_PREFIX + reason, name)
+                if reason == "budget":
+                    # A 304 next time would hide the entries we did not get to.
+                    self.progress.truncated(chain)
             else:
                 self.budget[name] -= 1
                 self.requested.add(norm)
