@@ -29,9 +29,11 @@ from crawler.spiders.known import ArchiveKnownUrls
 from crawler.spiders.news import NewsSpider
 from crawler.spiders.visits import VisitLog
 from storage.engine import make_engine, make_session_factory, session_scope
+from storage.models import utcnow
 from storage.records import SourceCounts
 from storage.runs import finish_run, mark_stale_runs, register_source, start_run
 from storage.skips import AGE_KEY
+from storage.watch import add_watch_counts
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +72,16 @@ def totals_of(per_source: Mapping[str, SourceCounts]) -> SourceCounts:
             if reason != AGE_KEY:
                 total.skipped[reason] = total.skipped.get(reason, 0) + n
     return total
+
+
+def watch_counts(stats: Mapping[str, Any]) -> dict[str, int]:
+    """Articles matched per watch-list rule in this run (the run-wide ``watch/<rule>`` keys)."""
+    prefix = st.key(st.WATCH_PREFIX)
+    return {
+        k[len(prefix) :]: int(v)
+        for k, v in stats.items()
+        if k.startswith(prefix) and isinstance(v, int | float)
+    }
 
 
 def _jsonable(stats: Mapping[str, Any]) -> dict[str, Any]:
@@ -165,6 +177,7 @@ def run_crawl(job: CrawlJob, *, progress: Progress | None = None) -> CrawlSummar
             error = f"{type(failures[0].value).__name__}: {failures[0].value}"
         with session_scope(writes) as session:
             finish_run(session, run_id, status, stats, per_source, error=error)
+            add_watch_counts(session, watch_counts(stats), utcnow())
         if failures:
             exc = failures[0].value
             assert exc is not None

@@ -48,6 +48,8 @@ STORED_RELEVANT = "store/relevant"  # new articles stored as relevant (originals
 # Fetched URLs remembered as giving no article, by reason: visited/no_text, visited/not_found,
 # visited/too_large, visited/not_html (see storage.visited).
 VISITED_PREFIX = "visited/"
+# Articles a watch-list rule matched, by rule: watch/<rule name> (see crawler.watch).
+WATCH_PREFIX = "watch/"
 ERRORS = "errors"
 LAST_ERROR = "last_error"
 

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from crawler.addresses import host_refusal
 from crawler.spec import SOURCE_KINDS, CrawlOptions, SourceSpec
+from crawler.watch import WatchRule
 from scheduler.paths import project_seeds_dir
 from storage.exceptions import ConfigError
 
@@ -113,6 +114,7 @@ class Config:
     digest: DigestOptions = field(default_factory=DigestOptions)
     schedule: ScheduleOptions = field(default_factory=ScheduleOptions)
     sources: tuple[SourceSpec, ...] = ()
+    watch: tuple[WatchRule, ...] = ()  # [[watch]] rules (crawler.watch)
 
     @property
     def base_dir(self) -> Path:
@@ -294,6 +296,46 @@ def _build_sources(raw: Any, path: str, *, allow_private: bool) -> tuple[SourceS
     return tuple(out)
 
 
+def _build_watch(raw: Any, path: str, sources: tuple[SourceSpec, ...]) -> tuple[WatchRule, ...]:
+    """``[[watch]]`` rules: a unique name, at least one term, known source names."""
+    if not isinstance(raw, list):
+        raise ConfigError("expected an array of tables [[watch]]", path=path, key="watch")
+    names = {s.name for s in sources}
+    seen: set[str] = set()
+    out: list[WatchRule] = []
+    for i, table in enumerate(raw):
+        where = f"watch[{i}]"
+        if isinstance(table, dict):
+            for required in ("name", "terms"):
+                if required not in table:
+                    raise ConfigError(
+                        f"missing required key {required!r}", path=path, key=f"{where}.{required}"
+                    )
+        rule = _build(WatchRule, table, where, path)
+        if not rule.name.strip() or rule.name in seen:
+            raise ConfigError(
+                f"expected a unique, non-empty rule name, got {rule.name!r}",
+                path=path,
+                key=f"{where}.name",
+            )
+        if not any(t.strip() for t in rule.terms):
+            raise ConfigError(
+                "expected at least one term (a name or word to watch for)",
+                path=path,
+                key=f"{where}.terms",
+            )
+        unknown = [n for n in rule.sources if n not in names]
+        if unknown:
+            raise ConfigError(
+                f"no source named {', '.join(map(repr, unknown))}",
+                path=path,
+                key=f"{where}.sources",
+            )
+        seen.add(rule.name)
+        out.append(rule)
+    return tuple(out)
+
+
 # (section, key, lowest, highest): numeric settings and their allowed closed range.
 _RANGES: tuple[tuple[str, str, float, float], ...] = (
     ("crawl", "concurrent_requests", 1, 1000),
@@ -417,19 +459,21 @@ def parse_config(text: str, path: Path | None) -> Config:
         raise ConfigError(f"not valid TOML: {exc}", path=name) from exc
     kwargs: dict[str, Any] = {"path": path}
     for key, value in data.items():
-        if key == "sources":
+        if key in ("sources", "watch"):
             continue
         if key in _SECTIONS:
             kwargs[key] = _build(_SECTIONS[key], value, key, name)
         else:
             raise ConfigError(
-                f"unknown section {key!r}; known: {', '.join([*_SECTIONS, 'sources'])}",
+                f"unknown section {key!r}; known: {', '.join([*_SECTIONS, 'sources', 'watch'])}",
                 path=name,
                 key=key,
             )
     if "sources" in data:
         allow_private = kwargs.get("crawl", CrawlOptions()).allow_private_addresses
         kwargs["sources"] = _build_sources(data["sources"], name, allow_private=allow_private)
+    if "watch" in data:
+        kwargs["watch"] = _build_watch(data["watch"], name, kwargs.get("sources", ()))
     cfg = Config(**kwargs)
     _validate(cfg, name)
     return cfg

@@ -15,6 +15,7 @@ Tables:
                        candidates are an indexed lookup, not an index held in memory
     source_totals      per-source article counters, kept by every write, so that ``stats``
                        never aggregates the archive
+    watch_totals       articles matched per watch-list rule (``stats``)
     archive_meta       small key/value state (an unfinished backfill's checkpoint)
 """
 
@@ -182,6 +183,16 @@ class SourceTotal(Base):
     relevant: Mapped[int] = mapped_column(Integer, default=0)
     duplicates: Mapped[int] = mapped_column(Integer, default=0)
     last_fetched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class WatchTotal(Base):
+    """How many articles each watch-list rule has matched (added at the end of each crawl)."""
+
+    __tablename__ = "watch_totals"
+
+    rule: Mapped[str] = mapped_column(String(200), primary_key=True)
+    articles: Mapped[int] = mapped_column(Integer, default=0)
+    last_matched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class ArchiveMeta(Base):

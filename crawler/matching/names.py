@@ -25,9 +25,25 @@ def normalize(text: str) -> str:
     return text.lower().replace("ё", "е")
 
 
+# A final vowel, й or ь changes with the case ("Алексей" -> "Алексея"; "Navalny" ->
+# "Navalny's"): dropped from words of four letters or more, like the lexicon's hand-written
+# stems ('путин\w*', 'губернатор\w*').
+_CHANGING_END = re.compile(r"(?<=\w{3})[аяоеиыйьуюy]$")
+
+
+def stem(word: str) -> str:
+    """The part of a (normalized) word that stays the same when it is inflected."""
+    return _CHANGING_END.sub("", word)
+
+
 def term_pattern(terms: Iterable[str]) -> re.Pattern[str]:
-    """Plain words or phrases as one pattern: each at a word start, with any ending."""
-    parts = [re.escape(normalize(t.strip())) + r"\w*" for t in terms if t.strip()]
+    """Plain words or phrases as one pattern: each word at a word start, with any ending
+    ("Алексей Дюмин" finds "Алексея Дюмина")."""
+    parts = [
+        r"\s+".join(re.escape(stem(w)) + r"\w*" for w in normalize(t).split())
+        for t in terms
+        if t.strip()
+    ]
     return re.compile(r"(?<!\w)(?:" + "|".join(parts or ["(?!x)x"]) + ")", re.UNICODE)
 
 

@@ -1,4 +1,5 @@
-"""crawl_run_sources.skipped: links not fetched, by reason, per source and run
+"""crawl_run_sources.skipped: links not fetched, by reason, per source and run;
+watch_totals: articles matched per watch-list rule
 
 Revision ID: 0006
 Revises: 0004
@@ -21,9 +22,16 @@ def upgrade() -> None:
     """Upgrade schema."""
     with op.batch_alter_table('crawl_run_sources') as batch:
         batch.add_column(sa.Column('skipped', sa.JSON(), nullable=True))
+    op.create_table('watch_totals',
+    sa.Column('rule', sa.String(length=200), nullable=False),
+    sa.Column('articles', sa.Integer(), nullable=False),
+    sa.Column('last_matched_at', sa.DateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('rule', name=op.f('pk_watch_totals'))
+    )
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    op.drop_table('watch_totals')
     with op.batch_alter_table('crawl_run_sources') as batch:
         batch.drop_column('skipped')
