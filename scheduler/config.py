@@ -91,6 +91,22 @@ class DigestOptions:
 
 
 @dataclass(frozen=True)
+class AlertOptions:
+    """Immediate alerts, sent by the crawl that stored the story (scheduler.alerts)."""
+
+    threshold: float = 0.95  # a story scoring at or above this is alerted at once
+    max_per_hour: int = 5  # beyond this, stories are left to the digest
+    email: bool = False  # mail each alert to `recipients` (default: the digest's)
+    recipients: tuple[str, ...] = ()
+    webhook_url: str | None = None  # JSON POST, Slack-compatible ({"text": ...})
+    timeout: float = 10.0
+
+    @property
+    def active(self) -> bool:
+        return self.email or bool(self.webhook_url)
+
+
+@dataclass(frozen=True)
 class ScheduleOptions:
     """Daemon mode (``newsmon schedule``)."""
 
@@ -113,6 +129,7 @@ class Config:
     smtp: SmtpOptions = field(default_factory=SmtpOptions)
     digest: DigestOptions = field(default_factory=DigestOptions)
     schedule: ScheduleOptions = field(default_factory=ScheduleOptions)
+    alerts: AlertOptions = field(default_factory=AlertOptions)
     sources: tuple[SourceSpec, ...] = ()
     watch: tuple[WatchRule, ...] = ()  # [[watch]] rules (crawler.watch)
 
@@ -185,6 +202,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "smtp": SmtpOptions,
     "digest": DigestOptions,
     "schedule": ScheduleOptions,
+    "alerts": AlertOptions,
 }
 
 
@@ -353,6 +371,9 @@ _RANGES: tuple[tuple[str, str, float, float], ...] = (
     ("smtp", "port", 1, 65535),
     ("smtp", "timeout", 0.1, 3600),
     ("digest", "max_stories", 1, 10000),
+    ("alerts", "threshold", 0, 1),
+    ("alerts", "max_per_hour", 0, 10000),
+    ("alerts", "timeout", 0.1, 3600),
     ("schedule", "crawl_interval_minutes", 1, 7 * 24 * 60),
     ("schedule", "crawl_timeout_minutes", 1, 24 * 60),
     ("schedule", "misfire_grace_seconds", 1, 7 * 24 * 3600),
@@ -431,6 +452,27 @@ def _validate(cfg: Config, path: str) -> None:
                 path=path,
                 key="digest.recipients",
             )
+    for rcpt in cfg.alerts.recipients:
+        if not _is_address(rcpt):
+            raise ConfigError(
+                f"not one email address: {rcpt!r} (list each recipient separately)",
+                path=path,
+                key="alerts.recipients",
+            )
+    if cfg.alerts.webhook_url is not None:
+        parts = urlsplit(cfg.alerts.webhook_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(
+                f"expected an http:// or https:// URL, got {cfg.alerts.webhook_url!r}",
+                path=path,
+                key="alerts.webhook_url",
+            )
+    if cfg.alerts.email and not (cfg.alerts.recipients or cfg.digest.recipients):
+        raise ConfigError(
+            "alerts by email need recipients: set alerts.recipients or digest.recipients",
+            path=path,
+            key="alerts.recipients",
+        )
     if cfg.smtp.security not in ("none", "starttls", "tls"):
         raise ConfigError(
             f"expected 'none', 'starttls' or 'tls', got {cfg.smtp.security!r}",

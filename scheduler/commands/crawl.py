@@ -8,6 +8,7 @@ Exit status 3 when every source failed.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import sys
 from typing import TextIO
@@ -17,6 +18,7 @@ from scheduler.context import Context
 from scheduler.crawljob import build_crawl_job
 from scheduler.lock import run_lock
 from storage.exceptions import AllSourcesFailedError
+from storage.models import utcnow
 from storage.skips import counts_only, describe
 
 logger = logging.getLogger("newsmon.crawl")
@@ -74,12 +76,47 @@ def summary_table(summary: CrawlSummary) -> str:
     return "\n".join(lines)
 
 
+def send_alerts(ctx: Context, since: dt.datetime, out: TextIO | None) -> None:
+    """The immediate alerts of the stories this crawl stored (scheduler.alerts)."""
+    from scheduler.alerts.service import AlertService, Sender
+    from scheduler.alerts.webhook import WebhookSender
+    from scheduler.mailer import smtp_mailer
+
+    cfg = ctx.config
+    opts = cfg.alerts
+    mailer = None
+    if opts.email:
+        path = str(cfg.path) if cfg.path else None
+        mailer = smtp_mailer(cfg.smtp, ctx.environ, config_path=path)
+    webhook = None
+    if opts.webhook_url:
+        webhook = WebhookSender(
+            opts.webhook_url, timeout=opts.timeout, user_agent=cfg.crawl.user_agent
+        )
+    who = Sender(
+        cfg.digest.sender,
+        opts.recipients or cfg.digest.recipients,
+        cfg.digest.subject_prefix,
+    )
+    service = AlertService(ctx.write_sessions, opts, who, mailer=mailer, webhook=webhook)
+    report = service.run(since)
+    line = (
+        f"alerts: {report.sent} sent, {report.resent} sent again, {report.failed} failed "
+        f"(retried next crawl), {report.left_to_digest} left to the digest"
+    )
+    if out is not None:
+        print(line, file=out, flush=True)
+    else:
+        logger.info("%s", line)
+
+
 def run(args: argparse.Namespace, ctx: Context, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     cfg = ctx.config
     job = build_crawl_job(cfg, args.source, max_articles=args.max_articles)
     ctx.migrated_engine()  # fail early, with `run newsmon init`, on an unprepared database
     with run_lock(cfg.database_url, "crawl", fallback_dir=cfg.base_dir):
+        started = utcnow()
         if ctx.interactive:
             print(f"crawling {sources(len(job.sources))}...", file=out, flush=True)
 
@@ -114,6 +151,8 @@ def run(args: argparse.Namespace, ctx: Context, out: TextIO | None = None) -> in
                         c.new,
                         describe(c.skipped, limit=9),
                     )
+        if cfg.alerts.active:
+            send_alerts(ctx, started, out if ctx.interactive else None)
     if summary.status == "failed":
         raise AllSourcesFailedError(
             f"every source failed in crawl run {summary.run_id}; see `newsmon stats`"

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.route_site import RouteSite
+from tests.scheduler.webhook_support import WebhookReceiver
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -85,6 +86,12 @@ def newsmon(cfg: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_watched_names_reach_the_digest_whatever_their_score(
     site: RouteSite, tmp_path: Path
 ) -> None:
+    """...and an urgent rule's match is alerted at once, by the crawl that stored it."""
+    with WebhookReceiver() as hook:
+        _run(site, tmp_path, hook)
+
+
+def _run(site: RouteSite, tmp_path: Path, hook: WebhookReceiver) -> None:
     cfg = tmp_path / "newsmon.toml"
     cfg.write_text(
         f"""
@@ -107,9 +114,13 @@ name = "local"
 url = "{site.url("/feed.xml")}"
 kind = "feed"
 
+[alerts]
+webhook_url = "{hook.url}"
+
 [[watch]]
 name = "Дюмин"
 terms = ["Дюмин"]
+urgent = true
 
 [[watch]]
 name = "grain"
@@ -121,6 +132,14 @@ sources = ["local"]
     assert newsmon(cfg, "init").returncode == 0
     crawl = newsmon(cfg, "crawl")
     assert crawl.returncode == 0, crawl.stderr[-3000:]
+    assert "alerts: 1 sent" in crawl.stderr
+    (post,) = hook.posts
+    alert = json.loads(post.body)
+    assert alert["newsmon"]["title"] == "В Туле открыли новый парк"
+    assert "watch-list: Дюмин" in alert["text"]
+    # The next crawl sends nothing again.
+    assert newsmon(cfg, "crawl").returncode == 0
+    assert len(hook.posts) == 1
 
     report = json.loads(newsmon(cfg, "stats", "--json").stdout)
     assert {w["rule"]: w["articles"] for w in report["watch"]} == {"Дюмин": 1, "grain": 1}
