@@ -32,6 +32,7 @@ from crawler.discovery import (
     parse_feed,
     parse_sitemap,
 )
+from crawler.discovery.autodiscover import page_info
 from crawler.discovery.decide import skip_reason
 from crawler.items import ArticleItem
 from crawler.middlewares.known_urls import AlreadyStored
@@ -88,6 +89,20 @@ def header_charset(content_type: str | None) -> str | None:
 def _header(response: Response, name: str) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
+
+
+def _advertised(response: Response) -> str:
+    """For a listing that is an HTML page: the feeds it advertises, as a hint."""
+    feeds = page_info(response.body, response.url).feeds if is_html_page(response) else []
+    if not feeds:
+        return ""
+    urls = ", ".join(f.url for f in feeds[:3])
+    return f" (an HTML page advertising feeds: {urls}; `newsmon sources add URL` picks one)"
+
+
+def is_html_page(response: Response) -> bool:
+    head = response.body[:512].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html")) or b"<html" in head
 
 
 def _newest_first(entry: Discovered) -> float:
@@ -237,7 +252,7 @@ class NewsSpider(scrapy.Spider):
                 entries = sorted(page.entries, key=_newest_first)
                 children = page.sitemaps
         except DiscoveryError as exc:
-            self._error(spec.name, f"{response.url}: {exc}")
+            self._error(spec.name, f"{response.url}: {exc}{_advertised(response)}")
             self.progress.ended(chain, final=False)
             return
         self.counter.inc("listings", spec.name)

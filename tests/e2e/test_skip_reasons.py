@@ -142,3 +142,37 @@ def _text(part: Message) -> str:
     payload = part.get_payload(decode=True)
     assert isinstance(payload, bytes)
     return payload.decode(part.get_content_charset() or "utf-8")
+
+
+def test_a_homepage_configured_as_a_feed_names_the_feeds_it_advertises(tmp_path: Path) -> None:
+    with RouteSite() as site:
+        site.pages["/"] = (
+            "text/html",
+            '<!doctype html><html><head><link rel="alternate" type="application/rss+xml" '
+            'href="/rss.xml"></head><body><p>Home</p></body></html>',
+        )
+        cfg = tmp_path / "newsmon.toml"
+        cfg.write_text(
+            f"""
+[storage]
+url = "sqlite:///{tmp_path / "n.db"}"
+[crawl]
+allow_private_addresses = true
+retries = 0
+extract_workers = 1
+[relevance]
+seeds_dir = "{PROJECT / "seeds"}"
+model_dir = "{tmp_path / "model"}"
+
+[[sources]]
+name = "home"
+url = "{site.url("/")}"
+kind = "feed"
+""",
+            encoding="utf-8",
+        )
+        assert newsmon(cfg, "init").returncode == 0
+        result = newsmon(cfg, "crawl")
+    assert result.returncode == 3
+    assert f"an HTML page advertising feeds: {site.url('/rss.xml')}" in result.stderr
+    assert "newsmon sources add URL" in result.stderr
