@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -13,9 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.alerts.service import AlertService, Sender
 from scheduler.alerts.webhook import WebhookSender
-from scheduler.config import AlertOptions
+from scheduler.config import AlertOptions, parse_config
 from scheduler.mailer import SmtpMailer
 from storage.engine import session_scope
+from storage.exceptions import ConfigError
 from storage.models import Alert
 from tests.scheduler.digest_support import Clock, article, migrated, seed, smtp_server
 from tests.scheduler.webhook_support import WebhookReceiver
@@ -181,3 +183,24 @@ def test_a_refused_alert_is_retried_by_the_next_crawl(
     assert (second.resent, second.sent) == (1, 0)
     assert len(hook.posts) == 1
     assert [s for _, _, s in _statuses(sessions)] == ["sent"]
+
+
+def test_alert_settings_are_checked_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "n.toml"
+    ok = parse_config(
+        '[digest]\nrecipients = ["a@example.org"]\n'
+        '[alerts]\nemail = true\nwebhook_url = "https://hooks.example/x"\nthreshold = 0.9\n',
+        path,
+    )
+    assert ok.alerts.active and ok.alerts.threshold == 0.9
+    assert not parse_config("", path).alerts.active
+    for text, key in (
+        ("[alerts]\nthreshold = 1.5\n", "alerts.threshold"),
+        ('[alerts]\nwebhook_url = "ftp://x"\n', "alerts.webhook_url"),
+        ("[alerts]\nemail = true\n", "alerts.recipients"),
+        ('[alerts]\nrecipients = ["a@x.org, b@x.org"]\n', "alerts.recipients"),
+        ("[alerts]\nmax_per_hour = -1\n", "alerts.max_per_hour"),
+    ):
+        with pytest.raises(ConfigError) as err:
+            parse_config(text, path)
+        assert err.value.key == key and str(path) in str(err.value)
