@@ -32,9 +32,12 @@ from crawler.spiders.known import ArchiveKnownUrls
 from crawler.spiders.news import NewsSpider
 from crawler.spiders.visits import VisitLog
 from storage.engine import make_engine, make_session_factory, session_scope
+from storage.models import utcnow
 from storage.queries import totals
 from storage.records import SourceCounts
 from storage.runs import finish_run, mark_stale_runs, register_source, start_run
+from storage.skips import AGE_KEY
+from storage.watch import add_watch_counts
 
 logger = logging.getLogger(__name__)
 
@@ -69,9 +72,22 @@ def totals_of(per_source: Mapping[str, SourceCounts]) -> SourceCounts:
     total = SourceCounts()
     for counts in per_source.values():
         for f in dataclasses.fields(SourceCounts):
-            if f.name != "last_error":
+            if f.name not in ("last_error", "skipped"):
                 setattr(total, f.name, getattr(total, f.name) + getattr(counts, f.name))
+        for reason, n in counts.skipped.items():
+            if reason != AGE_KEY:
+                total.skipped[reason] = total.skipped.get(reason, 0) + n
     return total
+
+
+def watch_counts(stats: Mapping[str, Any]) -> dict[str, int]:
+    """Articles matched per watch-list rule in this run (the run-wide ``watch/<rule>`` keys)."""
+    prefix = st.key(st.WATCH_PREFIX)
+    return {
+        k[len(prefix) :]: int(v)
+        for k, v in stats.items()
+        if k.startswith(prefix) and isinstance(v, int | float)
+    }
 
 
 def _jsonable(stats: Mapping[str, Any]) -> dict[str, Any]:
@@ -224,7 +240,8 @@ def run_crawl(job: CrawlJob, *, progress: Progress | None = None) -> CrawlSummar
 
         raw = crawler.stats.get_stats() if crawler is not None and crawler.stats else {}
         stats = _jsonable(raw)
-        per_source = {name: st.source_counts(stats, name) for name in names}
+        age = job.options.max_article_age_days
+        per_source = {name: st.source_counts(stats, name, age_days=age) for name in names}
         clean = not failures and raw.get("finish_reason") == "finished"
         interrupted = interruption.signum is not None
         if interrupted:
@@ -239,6 +256,7 @@ def run_crawl(job: CrawlJob, *, progress: Progress | None = None) -> CrawlSummar
             error = f"{type(failures[0].value).__name__}: {failures[0].value}"
         with session_scope(writes) as session:
             finish_run(session, run_id, status, stats, per_source, error=error)
+            add_watch_counts(session, watch_counts(stats), utcnow())
         if failures:
             exc = failures[0].value
             assert exc is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from crawler.spec import CrawlJob
@@ -11,6 +12,7 @@ ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 ITEM_PIPELINES = {
     "crawler.pipelines.extract.ExtractPipeline": 100,
     "crawler.pipelines.score.ScorePipeline": 200,
+    "crawler.pipelines.watch.WatchPipeline": 220,
     "crawler.pipelines.signature.SignaturePipeline": 250,
     # Duplicate check and store in one transaction (see the stage).
     "crawler.pipelines.store.StorePipeline": 400,
@@ -102,6 +104,7 @@ def build_settings(job: CrawlJob, run_id: int | None = None) -> dict[str, Any]:
         "NEWSMON_MODEL_DIR": job.model_dir,
         "NEWSMON_SEEDS_DIR": job.seeds_dir,
         "NEWSMON_THRESHOLD": job.threshold,
+        "NEWSMON_WATCH": [dataclasses.asdict(r) for r in job.watch],
         "NEWSMON_NEAR_THRESHOLD": job.near_threshold,
         "NEWSMON_NUM_PERM": job.num_perm,
         "NEWSMON_SHINGLE_WORDS": job.shingle_words,

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from crawler.watch import WatchRule
+
 SourceKind = Literal["feed", "sitemap", "page"]
 SOURCE_KINDS: tuple[str, ...] = ("feed", "sitemap", "page")
 
@@ -67,3 +69,4 @@ class CrawlJob:
     near_threshold: float = 0.8
     num_perm: int = 128
     shingle_words: int = 5
+    watch: tuple[WatchRule, ...] = ()  # [[watch]] rules (crawler.watch)

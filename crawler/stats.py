@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from storage.records import SourceCounts
+from storage.skips import AGE_KEY, REASONS
 
 PREFIX = "newsmon/"
 
@@ -26,6 +27,9 @@ SKIPPED_OLD = "skipped/old"  # older than max_article_age_days
 SKIPPED_FILTERED = "skipped/filtered"  # deny/allow patterns
 SKIPPED_BUDGET = "skipped/budget"  # over the source's max_articles
 SKIPPED_ROBOTS = "skipped/robots"  # disallowed by robots.txt
+SKIPPED_NOT_ARTICLE = "skipped/not_article"  # page links the article-link heuristic turned down
+SKIPPED_OFFSITE = "skipped/offsite"  # page links to another site
+SKIPPED_PREFIX = "skipped/"  # per-source reasons are stored by run (storage.skips.REASONS)
 SKIPPED_IGNORED = "skipped/ignored"  # other requests a middleware ignored (also an error)
 DECOMPRESSED_TOO_LARGE = "refused/decompressed_too_large"  # gzip bombs (also an error)
 REDIRECT_LOOP = "redirect/loop"  # redirect back to a URL of its own chain (also an error)
@@ -44,6 +48,8 @@ STORED_RELEVANT = "store/relevant"  # new articles stored as relevant (originals
 # Fetched URLs remembered as giving no article, by reason: visited/no_text, visited/not_found,
 # visited/too_large, visited/not_html (see storage.visited).
 VISITED_PREFIX = "visited/"
+# Articles a watch-list rule matched, by rule: watch/<rule name> (see crawler.watch).
+WATCH_PREFIX = "watch/"
 ERRORS = "errors"
 LAST_ERROR = "last_error"
 
@@ -103,8 +109,11 @@ class Counter:
         self.stats.set_value(key(LAST_ERROR, source), message[:500])
 
 
-def source_counts(stats: Mapping[str, Any], source: str) -> SourceCounts:
-    """The per-source counts of a finished crawl, read from its stats."""
+def source_counts(
+    stats: Mapping[str, Any], source: str, *, age_days: int | None = None
+) -> SourceCounts:
+    """The per-source counts of a finished crawl, read from its stats; ``age_days`` (the
+    run's age limit) is kept beside the skip counts so they can be told in words later."""
 
     def get(name: str) -> int:
         value = stats.get(key(name, source), 0)
@@ -113,6 +122,9 @@ def source_counts(stats: Mapping[str, Any], source: str) -> SourceCounts:
     duplicates = sum(get(dedup_key(k)) for k in ("url", "exact", "near"))
     failed_articles = get(EXTRACT_FAILED) + get(ITEM_FAILED)
     last_error = stats.get(key(LAST_ERROR, source))
+    skipped = {r: get(SKIPPED_PREFIX + r) for r in REASONS if get(SKIPPED_PREFIX + r)}
+    if skipped and age_days:
+        skipped[AGE_KEY] = age_days
     return SourceCounts(
         discovered=get(DISCOVERED),
         fetched=get(FETCHED),
@@ -123,4 +135,5 @@ def source_counts(stats: Mapping[str, Any], source: str) -> SourceCounts:
         errors=get(ERRORS),
         failed_articles=failed_articles,
         last_error=str(last_error) if last_error else None,
+        skipped=skipped,
     )

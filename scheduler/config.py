@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from crawler.addresses import host_refusal
 from crawler.spec import SOURCE_KINDS, CrawlOptions, SourceSpec
+from crawler.watch import WatchRule
 from scheduler.paths import project_seeds_dir
 from storage.exceptions import ConfigError
 
@@ -85,6 +86,24 @@ class DigestOptions:
     send_empty: bool = True
     list_unsubscribe: str | None = None
     out_dir: str = "digests"
+    # What the digest is about, for the subject line ("Russian leadership stability").
+    topic: str = ""
+
+
+@dataclass(frozen=True)
+class AlertOptions:
+    """Immediate alerts, sent by the crawl that stored the story (scheduler.alerts)."""
+
+    threshold: float = 0.95  # a story scoring at or above this is alerted at once
+    max_per_hour: int = 5  # beyond this, stories are left to the digest
+    email: bool = False  # mail each alert to `recipients` (default: the digest's)
+    recipients: tuple[str, ...] = ()
+    webhook_url: str | None = None  # JSON POST, Slack-compatible ({"text": ...})
+    timeout: float = 10.0
+
+    @property
+    def active(self) -> bool:
+        return self.email or bool(self.webhook_url)
 
 
 @dataclass(frozen=True)
@@ -125,7 +144,9 @@ class Config:
     digest: DigestOptions = field(default_factory=DigestOptions)
     schedule: ScheduleOptions = field(default_factory=ScheduleOptions)
     ui: UiOptions = field(default_factory=UiOptions)
+    alerts: AlertOptions = field(default_factory=AlertOptions)
     sources: tuple[SourceSpec, ...] = ()
+    watch: tuple[WatchRule, ...] = ()  # [[watch]] rules (crawler.watch)
 
     @property
     def base_dir(self) -> Path:
@@ -197,6 +218,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "digest": DigestOptions,
     "schedule": ScheduleOptions,
     "ui": UiOptions,
+    "alerts": AlertOptions,
 }
 
 
@@ -308,6 +330,46 @@ def _build_sources(raw: Any, path: str, *, allow_private: bool) -> tuple[SourceS
     return tuple(out)
 
 
+def _build_watch(raw: Any, path: str, sources: tuple[SourceSpec, ...]) -> tuple[WatchRule, ...]:
+    """``[[watch]]`` rules: a unique name, at least one term, known source names."""
+    if not isinstance(raw, list):
+        raise ConfigError("expected an array of tables [[watch]]", path=path, key="watch")
+    names = {s.name for s in sources}
+    seen: set[str] = set()
+    out: list[WatchRule] = []
+    for i, table in enumerate(raw):
+        where = f"watch[{i}]"
+        if isinstance(table, dict):
+            for required in ("name", "terms"):
+                if required not in table:
+                    raise ConfigError(
+                        f"missing required key {required!r}", path=path, key=f"{where}.{required}"
+                    )
+        rule = _build(WatchRule, table, where, path)
+        if not rule.name.strip() or rule.name in seen:
+            raise ConfigError(
+                f"expected a unique, non-empty rule name, got {rule.name!r}",
+                path=path,
+                key=f"{where}.name",
+            )
+        if not any(t.strip() for t in rule.terms):
+            raise ConfigError(
+                "expected at least one term (a name or word to watch for)",
+                path=path,
+                key=f"{where}.terms",
+            )
+        unknown = [n for n in rule.sources if n not in names]
+        if unknown:
+            raise ConfigError(
+                f"no source named {', '.join(map(repr, unknown))}",
+                path=path,
+                key=f"{where}.sources",
+            )
+        seen.add(rule.name)
+        out.append(rule)
+    return tuple(out)
+
+
 # (section, key, lowest, highest): numeric settings and their allowed closed range.
 _RANGES: tuple[tuple[str, str, float, float], ...] = (
     ("crawl", "concurrent_requests", 1, 1000),
@@ -326,6 +388,9 @@ _RANGES: tuple[tuple[str, str, float, float], ...] = (
     ("smtp", "port", 1, 65535),
     ("smtp", "timeout", 0.1, 3600),
     ("digest", "max_stories", 1, 10000),
+    ("alerts", "threshold", 0, 1),
+    ("alerts", "max_per_hour", 0, 10000),
+    ("alerts", "timeout", 0.1, 3600),
     ("schedule", "crawl_interval_minutes", 1, 7 * 24 * 60),
     ("schedule", "crawl_timeout_minutes", 1, 24 * 60),
     ("schedule", "misfire_grace_seconds", 1, 7 * 24 * 3600),
@@ -340,6 +405,7 @@ _HEADER_VALUES = (
     ("digest", "sender"),
     ("digest", "subject_prefix"),
     ("digest", "list_unsubscribe"),
+    ("digest", "topic"),
 )
 _TIMES = (("digest", "send_time"), ("schedule", "housekeeping_time"))
 
@@ -406,6 +472,27 @@ def _validate(cfg: Config, path: str) -> None:
                 path=path,
                 key="digest.recipients",
             )
+    for rcpt in cfg.alerts.recipients:
+        if not _is_address(rcpt):
+            raise ConfigError(
+                f"not one email address: {rcpt!r} (list each recipient separately)",
+                path=path,
+                key="alerts.recipients",
+            )
+    if cfg.alerts.webhook_url is not None:
+        parts = urlsplit(cfg.alerts.webhook_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(
+                f"expected an http:// or https:// URL, got {cfg.alerts.webhook_url!r}",
+                path=path,
+                key="alerts.webhook_url",
+            )
+    if cfg.alerts.email and not (cfg.alerts.recipients or cfg.digest.recipients):
+        raise ConfigError(
+            "alerts by email need recipients: set alerts.recipients or digest.recipients",
+            path=path,
+            key="alerts.recipients",
+        )
     if cfg.smtp.security not in ("none", "starttls", "tls"):
         raise ConfigError(
             f"expected 'none', 'starttls' or 'tls', got {cfg.smtp.security!r}",
@@ -440,19 +527,21 @@ def parse_config(text: str, path: Path | None) -> Config:
         raise ConfigError(f"not valid TOML: {exc}", path=name) from exc
     kwargs: dict[str, Any] = {"path": path}
     for key, value in data.items():
-        if key == "sources":
+        if key in ("sources", "watch"):
             continue
         if key in _SECTIONS:
             kwargs[key] = _build(_SECTIONS[key], value, key, name)
         else:
             raise ConfigError(
-                f"unknown section {key!r}; known: {', '.join([*_SECTIONS, 'sources'])}",
+                f"unknown section {key!r}; known: {', '.join([*_SECTIONS, 'sources', 'watch'])}",
                 path=name,
                 key=key,
             )
     if "sources" in data:
         allow_private = kwargs.get("crawl", CrawlOptions()).allow_private_addresses
         kwargs["sources"] = _build_sources(data["sources"], name, allow_private=allow_private)
+    if "watch" in data:
+        kwargs["watch"] = _build_watch(data["watch"], name, kwargs.get("sources", ()))
     cfg = Config(**kwargs)
     _validate(cfg, name)
     return cfg

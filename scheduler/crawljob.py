@@ -44,4 +44,5 @@ def build_crawl_job(
         near_threshold=cfg.dedup.near_threshold,
         num_perm=cfg.dedup.num_perm,
         shingle_words=cfg.dedup.shingle_words,
+        watch=cfg.watch,
     )

@@ -25,6 +25,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Article, CrawlRun, CrawlRunSource, Digest, DigestItem, Source
+from storage.skips import skip_reports
 
 SENDING = "sending"
 SENT = "sent"
@@ -241,12 +242,14 @@ class SourceHealth:
     """A source that needs attention: it failed, or it returned nothing, in the window."""
 
     name: str
-    problem: str  # "failed" or "nothing new"
+    problem: str  # "failed", "nothing new", "0 new" or "held back by a filter"
     runs: int
     errors: int
     last_error: str | None
     consecutive_failures: int
     last_success_at: dt.datetime | None
+    # Why nothing new came in, in words: "50 older than 7 days, 3 already stored".
+    detail: str | None = None
 
 
 def source_health(
@@ -270,6 +273,7 @@ def source_health(
             func.sum(CrawlRunSource.not_modified),
             func.sum(CrawlRunSource.errors),
             func.max(CrawlRunSource.last_error),
+            func.sum(CrawlRunSource.new),
         )
         .join(CrawlRun, CrawlRun.id == CrawlRunSource.run_id)
         .where(*window)
@@ -283,17 +287,25 @@ def source_health(
             select(Source).where(or_(Source.name.in_(names), Source.consecutive_failures > 0))
         )
     }
+    # Sources that stored nothing in the window: why (storage.skips), from their last runs.
+    quiet = skip_reports(session, [r[0] for r in rows if not r[7]])
     out: list[SourceHealth] = []
     seen: set[str] = set()
-    for name, runs, discovered, fetched, not_modified, errors, last_error in rows:
+    for name, runs, discovered, fetched, not_modified, errors, last_error, _new in rows:
         src = health.get(name)
         problem = None
+        detail = None
+        skip = quiet.get(name)
         if errors and not (discovered or fetched or not_modified):
             problem = "failed"
-        elif not (discovered or not_modified):
+        elif not (discovered or not_modified) and not (skip and skip.skipped):
             problem = "nothing new"
         elif src is not None and src.consecutive_failures > 0:
             problem = "failed"
+        elif skip is not None and skip.filtered_runs:
+            problem = "held back by a filter" if skip.flagged else "0 new"
+        if skip is not None and skip.filtered_runs:
+            detail = skip.summary
         if problem is None:
             continue
         seen.add(name)
@@ -306,6 +318,7 @@ def source_health(
                 last_error=last_error or (src.last_error if src else None),
                 consecutive_failures=src.consecutive_failures if src else 0,
                 last_success_at=src.last_success_at if src else None,
+                detail=detail,
             )
         )
     # Failing sources that were not crawled in the window at all are still worth a line.

@@ -15,6 +15,8 @@ Tables:
                        candidates are an indexed lookup, not an index held in memory
     source_totals      per-source article counters, kept by every write, so that ``stats``
                        never aggregates the archive
+    watch_totals       articles matched per watch-list rule (``stats``)
+    alerts             immediate alerts, one per story and channel, recorded before sending
     archive_meta       small key/value state (an unfinished backfill's checkpoint)
 """
 
@@ -190,6 +192,43 @@ class SourceTotal(Base):
     last_fetched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
+class WatchTotal(Base):
+    """How many articles each watch-list rule has matched (added at the end of each crawl)."""
+
+    __tablename__ = "watch_totals"
+
+    rule: Mapped[str] = mapped_column(String(200), primary_key=True)
+    articles: Mapped[int] = mapped_column(Integer, default=0)
+    last_matched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Alert(Base):
+    """One immediate alert of one story on one channel (``email`` or ``webhook``), recorded
+    BEFORE it is sent, like a digest: ``sending``, then ``sent`` or ``failed``. The exact
+    bytes are kept so that a send interrupted or failed is repeated unchanged (same
+    Message-ID, same idempotency key); one row per story and channel, so a story never gets
+    two different alerts."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("cluster_id", "channel", name="uq_alerts_cluster_channel"),
+        Index("ix_alerts_status", "status"),
+        Index("ix_alerts_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(Integer)
+    article_id: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="sending")
+    key: Mapped[str] = mapped_column(String(255))  # Message-ID or idempotency key
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
 class ArchiveMeta(Base):
     """Small named values, e.g. the checkpoint of a backfill that a kill interrupted."""
 
@@ -249,6 +288,8 @@ class CrawlRunSource(Base):
     not_modified: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Links not fetched, by reason (storage.skips), with the run's age limit.
+    skipped: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class Label(Base):

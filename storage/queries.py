@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.models import CrawlRun, CrawlRunSource, Source, SourceTotal
+from storage.skips import counts_only, skip_reports
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,13 @@ class SourceStat:
     last_success_at: dt.datetime | None
     consecutive_failures: int
     last_error: str | None
+    # The latest run that listed entries: links not fetched, by reason (storage.skips), and
+    # how many runs in a row a filter has kept everything out (flagged from FILTERED_RUNS).
+    last_new: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    skipped_text: str | None = None
+    filtered_runs: int = 0
+    held_by_filter: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,10 +88,13 @@ def source_stats(session: Session) -> list[SourceStat]:
     """Every source known from the ``sources`` table or from stored articles, by name."""
     counts = {t.source: t for t in session.scalars(select(SourceTotal))}
     health = {s.name: s for s in session.scalars(select(Source))}
+    names = sorted(set(counts) | set(health))
+    skips = skip_reports(session, names)
     out: list[SourceStat] = []
-    for name in sorted(set(counts) | set(health)):
+    for name in names:
         total = counts.get(name)
         src = health.get(name)
+        skip = skips.get(name)
         out.append(
             SourceStat(
                 name=name,
@@ -95,6 +106,11 @@ def source_stats(session: Session) -> list[SourceStat]:
                 last_success_at=src.last_success_at if src else None,
                 consecutive_failures=src.consecutive_failures if src else 0,
                 last_error=src.last_error if src else None,
+                last_new=skip.new if skip else 0,
+                skipped=counts_only(skip.skipped) if skip else {},
+                skipped_text=(skip.summary or None) if skip else None,
+                filtered_runs=skip.filtered_runs if skip else 0,
+                held_by_filter=skip.flagged if skip else False,
             )
         )
     return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -62,6 +62,8 @@ class SourceCounts:
     # Fetched articles that failed in extraction or a later stage (each also in ``errors``);
     # not a column of crawl_run_sources: it decides ``failed``, which is recorded.
     failed_articles: int = 0
+    # Links not fetched, by reason (storage.skips.REASONS), plus the run's age limit.
+    skipped: dict[str, int] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:

@@ -85,6 +85,7 @@ def finish_run(
             "not_modified": counts.not_modified,
             "errors": counts.errors,
             "last_error": counts.last_error,
+            "skipped": dict(counts.skipped) or None,
         }
         stmt = upsert_insert(session, CrawlRunSource.__table__).values(
             run_id=run_id, source=name, **values

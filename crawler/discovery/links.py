@@ -119,9 +119,12 @@ def _same_site(host: str, other: str) -> bool:
     return host.lower().removeprefix("www.") == other.lower().removeprefix("www.")
 
 
-def extract_links(body: bytes, base_url: str, encoding: str | None = None) -> list[str]:
+def extract_links(
+    body: bytes, base_url: str, encoding: str | None = None, offsite: list[str] | None = None
+) -> list[str]:
     """Absolute http(s) links of an HTML page on the page's own site, in document order,
-    without fragments or repeats. ``<base href>`` is honoured."""
+    without fragments or repeats. ``<base href>`` is honoured. Links to other sites are
+    left out (and appended to ``offsite`` when given, once each)."""
     if not body.strip():
         return []
     parser = lxml.html.HTMLParser(encoding=encoding) if encoding else None
@@ -145,6 +148,9 @@ def extract_links(body: bytes, base_url: str, encoding: str | None = None) -> li
             continue
         url = urldefrag(joined)[0]
         if not _same_site(host, urlsplit(url).hostname or ""):
+            if offsite is not None and url not in seen:
+                seen.add(url)
+                offsite.append(url)
             continue
         if url not in seen:
             seen.add(url)

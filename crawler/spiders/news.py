@@ -31,13 +31,15 @@ from crawler.discovery import (
     parse_feed,
     parse_sitemap,
 )
+from crawler.discovery.autodiscover import page_info
+from crawler.discovery.decide import skip_reason
 from crawler.failures import over_decompressed_size, over_download_size
 from crawler.items import ArticleItem
 from crawler.middlewares.known_urls import AlreadyStored
 from crawler.middlewares.quiet import RobotsForbidden
 from crawler.middlewares.safe_target import UnsafeTargetError
 from crawler.spec import CrawlOptions, SourceSpec
-from crawler.spiders.known import STORED, KnownUrls
+from crawler.spiders.known import KnownUrls
 from crawler.spiders.listings import META_KEY, ListingProgress, Validators
 from crawler.urls import normalize_url
 
@@ -88,6 +90,20 @@ def header_charset(content_type: str | None) -> str | None:
 def _header(response: Response, name: str) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
+
+
+def _advertised(response: Response) -> str:
+    """For a listing that is an HTML page: the feeds it advertises, as a hint."""
+    feeds = page_info(response.body, response.url).feeds if is_html_page(response) else []
+    if not feeds:
+        return ""
+    urls = ", ".join(f.url for f in feeds[:3])
+    return f" (an HTML page advertising feeds: {urls}; `newsmon sources add URL` picks one)"
+
+
+def is_html_page(response: Response) -> bool:
+    head = response.body[:512].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html")) or b"<html" in head
 
 
 def _newest_first(entry: Discovered) -> float:
@@ -237,7 +253,7 @@ class NewsSpider(scrapy.Spider):
                 entries = sorted(page.entries, key=_newest_first)
                 children = page.sitemaps
         except DiscoveryError as exc:
-            self._error(spec.name, f"{response.url}: {exc}")
+            self._error(spec.name, f"{response.url}: {exc}{_advertised(response)}")
             self.progress.ended(chain, final=False)
             return
         self.counter.inc("listings", spec.name)
@@ -268,9 +284,23 @@ class NewsSpider(scrapy.Spider):
         chain: tuple[str, ...] = response.meta.get(META_KEY, ())
         self.counter.inc("listings", spec.name)
         encoding = getattr(response, "encoding", None)
-        links = extract_links(response.body, response.url, encoding)
+        offsite: list[str] = []
+        links = extract_links(response.body, response.url, encoding, offsite)
         flt = self.filters[spec.name]
         articles = [u for u in links if flt.is_article(u)]
+        # Every link not taken for an article is counted with its reason (a section link
+        # followed at depth < max_depth is counted too: it is not an article).
+        not_taken = len(links) - len(articles)
+        # With allow patterns, a link they do not match is filtered; without, the heuristic
+        # turned it down unless a deny pattern did.
+        denied = not_taken if flt.allow else sum(1 for u in links if flt.denied(u))
+        for name, count in (
+            (st.SKIPPED_OFFSITE, len(offsite)),
+            (st.SKIPPED_FILTERED, denied),
+            (st.SKIPPED_NOT_ARTICLE, not_taken - denied),
+        ):
+            if count:
+                self.counter.inc(name, spec.name, count)
         yield from self._articles(spec, [Discovered(u) for u in articles], lambda _u: True, chain)
         if depth + 1 < spec.max_depth:
             chosen = set(articles)
@@ -292,20 +322,19 @@ class NewsSpider(scrapy.Spider):
         known = self.known.lookup(norm for _, norm, ok in listed if ok)
         for entry, norm, ok in listed:
             self.counter.inc(st.DISCOVERED, name)
-            if not ok:
-                self.counter.inc(st.SKIPPED_FILTERED, name)
-            elif known.get(norm) == STORED:
-                self.counter.inc(st.SKIPPED_KNOWN, name)
-            elif norm in known:
-                self.counter.inc(st.SKIPPED_VISITED, name)
-            elif norm in self.requested:
-                self.counter.inc(st.SKIPPED_SEEN, name)
-            elif entry.older_than(self.cutoff):
-                self.counter.inc(st.SKIPPED_OLD, name)
-            elif self.budget[name] <= 0:
-                self.counter.inc(st.SKIPPED_BUDGET, name)
-                # A 304 next time would hide the entries we did not get to.
-                self.progress.truncated(chain)
+            reason = skip_reason(
+                entry,
+                accepted=ok,
+                known=known.get(norm),
+                requested=norm in self.requested,
+                cutoff=self.cutoff,
+                budget_left=self.budget[name],
+            )
+            if reason is not None:
+                self.counter.inc(st.SKIPPED_PREFIX + reason, name)
+                if reason == "budget":
+                    # A 304 next time would hide the entries we did not get to.
+                    self.progress.truncated(chain)
             else:
                 self.budget[name] -= 1
                 self.requested.add(norm)

@@ -9,6 +9,7 @@ it (the run is recorded as interrupted; see crawler/interrupt.py).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import sys
 from typing import TextIO
@@ -18,6 +19,8 @@ from scheduler.context import Context
 from scheduler.crawljob import build_crawl_job
 from scheduler.lock import run_lock
 from storage.exceptions import AllSourcesFailedError, RunInterruptedError
+from storage.models import utcnow
+from storage.skips import counts_only, describe
 
 logger = logging.getLogger("newsmon.crawl")
 
@@ -65,11 +68,48 @@ def summary_table(summary: CrawlSummary) -> str:
     for name, c in rows:
         if c.last_error:
             lines.append(f"  {name}: last error: {c.last_error}")
+    for name, c in rows:
+        if counts_only(c.skipped):
+            lines.append(f"  {name}: {c.new} new; not fetched: {describe(c.skipped, limit=9)}")
     lines.append(
         f"run {summary.run_id}: {summary.status} in {summary.elapsed:.1f}s "
         f"({sources(len(rows))}, {summary.totals.new} new, {summary.totals.relevant} relevant)"
     )
     return "\n".join(lines)
+
+
+def send_alerts(ctx: Context, since: dt.datetime, out: TextIO | None) -> None:
+    """The immediate alerts of the stories this crawl stored (scheduler.alerts)."""
+    from scheduler.alerts.service import AlertService, Sender
+    from scheduler.alerts.webhook import WebhookSender
+    from scheduler.mailer import smtp_mailer
+
+    cfg = ctx.config
+    opts = cfg.alerts
+    mailer = None
+    if opts.email:
+        path = str(cfg.path) if cfg.path else None
+        mailer = smtp_mailer(cfg.smtp, ctx.environ, config_path=path)
+    webhook = None
+    if opts.webhook_url:
+        webhook = WebhookSender(
+            opts.webhook_url, timeout=opts.timeout, user_agent=cfg.crawl.user_agent
+        )
+    who = Sender(
+        cfg.digest.sender,
+        opts.recipients or cfg.digest.recipients,
+        cfg.digest.subject_prefix,
+    )
+    service = AlertService(ctx.write_sessions, opts, who, mailer=mailer, webhook=webhook)
+    report = service.run(since)
+    line = (
+        f"alerts: {report.sent} sent, {report.resent} sent again, {report.failed} failed "
+        f"(retried next crawl), {report.left_to_digest} left to the digest"
+    )
+    if out is not None:
+        print(line, file=out, flush=True)
+    else:
+        logger.info("%s", line)
 
 
 def run(args: argparse.Namespace, ctx: Context, out: TextIO | None = None) -> int:
@@ -78,6 +118,7 @@ def run(args: argparse.Namespace, ctx: Context, out: TextIO | None = None) -> in
     job = build_crawl_job(cfg, args.source, max_articles=args.max_articles)
     ctx.migrated_engine()  # fail early, with `run newsmon init`, on an unprepared database
     with run_lock(cfg.database_url, "crawl", fallback_dir=cfg.base_dir):
+        started = utcnow()
         if ctx.interactive:
             print(f"crawling {sources(len(job.sources))}...", file=out, flush=True)
 
@@ -105,6 +146,15 @@ def run(args: argparse.Namespace, ctx: Context, out: TextIO | None = None) -> in
             for name, c in summary.per_source.items():
                 if c.failed:
                     logger.warning("source %s failed: %s", name, c.last_error)
+                elif counts_only(c.skipped):
+                    logger.info(
+                        "source %s: %d new; not fetched: %s",
+                        name,
+                        c.new,
+                        describe(c.skipped, limit=9),
+                    )
+        if cfg.alerts.active and summary.interruption is None:
+            send_alerts(ctx, started, out if ctx.interactive else None)
     if summary.interruption is not None:
         raise RunInterruptedError(
             f"crawl run {summary.run_id} interrupted by {summary.interruption.signal_name}; "

@@ -12,6 +12,7 @@ from typing import Any
 from scheduler.context import Context
 from storage.export import iso
 from storage.queries import RunStat, SourceStat, Totals, recent_runs, source_stats, totals
+from storage.watch import WatchStat, watch_stats
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -65,7 +66,12 @@ def _when(value: Any) -> str | None:
     return text[:19].replace("T", " ") if text else None
 
 
-def render(t: Totals, sources: list[SourceStat], runs: list[RunStat] | None) -> str:
+def render(
+    t: Totals,
+    sources: list[SourceStat],
+    runs: list[RunStat] | None,
+    watch: list[WatchStat] | None = None,
+) -> str:
     """The human-readable report; ``runs`` None leaves the crawl runs out (``--runs 0``)."""
     out = [
         f"articles {t.articles}   relevant {t.relevant}   duplicates {t.duplicates}   "
@@ -90,8 +96,24 @@ def render(t: Totals, sources: list[SourceStat], runs: list[RunStat] | None) -> 
                 for s in sources
             ],
         )
+        skipped = [s for s in sources if s.skipped_text]
+        if skipped:
+            out += ["", "Not fetched in each source's last crawl with entries"]
+            for s in skipped:
+                flag = (
+                    f"  HELD BACK BY A FILTER for {s.filtered_runs} runs"
+                    if s.held_by_filter
+                    else ""
+                )
+                out.append(f"  {s.name}: {s.last_new} new; {s.skipped_text}{flag}")
     else:
         out.append("(none yet: run `newsmon crawl`)")
+    if watch:
+        out += ["", "Watch-lists (articles matched)"]
+        out += _table(
+            ("rule", "articles", "last match"),
+            [(w.rule, w.articles, _when(w.last_matched_at)) for w in watch],
+        )
     if runs is None:
         return "\n".join(out) + "\n"
     out += ["", "Recent crawl runs (UTC)"]
@@ -123,13 +145,15 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         t = totals(session)
         sources = source_stats(session)
         runs = recent_runs(session, args.runs) if args.runs else []
+        watch = watch_stats(session)
     if args.json:
         report = {
             "totals": dataclasses.asdict(t),
             "sources": [_jsonable(s) for s in sources],
             "runs": [_jsonable(r) for r in runs],
+            "watch": [_jsonable(w) for w in watch],
         }
         sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     else:
-        sys.stdout.write(render(t, sources, runs if args.runs else None))
+        sys.stdout.write(render(t, sources, runs if args.runs else None, watch))
     return 0

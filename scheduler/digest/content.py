@@ -10,9 +10,11 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
+from crawler.matching.names import names_in
 from storage.digests import (
     CrawlTotals,
     SourceHealth,
@@ -56,15 +58,27 @@ class Story:
     article_id: int
     cluster_id: int
     title: str
-    source: str
+    source: str  # the publication: the site's own name, else its host
     url: str
     published_at: dt.datetime | None
     score: float
-    terms: tuple[str, ...]
-    nearest_seed: str | None
-    summary: str | None
+    concepts: tuple[str, ...]  # the topic's concepts found, in words ("succession", "purge")
+    names: tuple[str, ...]  # people, bodies and places of the topic named in it
     excerpt: str
     also: tuple[Mention, ...] = ()
+    watch: tuple[str, ...] = ()  # watch rules it matched (always in the digest)
+
+    @property
+    def reason(self) -> str:
+        """Why it is here, in words: ``about succession, purge; names: Putin, Шойгу``."""
+        parts = []
+        if self.watch:
+            parts.append("watch-list: " + ", ".join(self.watch))
+        if self.concepts:
+            parts.append("about " + ", ".join(self.concepts))
+        if self.names:
+            parts.append("names: " + ", ".join(self.names))
+        return "; ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -117,32 +131,68 @@ def _heading(line: str) -> bool:
     return len(line.split()) <= _HEADING_MAX_WORDS and not _LINE_END.search(line.rstrip())
 
 
-def _story(members: Sequence[Article]) -> Story:
+def publication(site_name: str | None, url: str) -> str:
+    """The publication's own name, else the host of its URL without ``www.``."""
+    name = (site_name or "").strip()
+    if name:
+        return name
+    return (urlsplit(url).hostname or url).removeprefix("www.")
+
+
+def _concepts(why: dict[str, object]) -> tuple[str, ...]:
+    concepts = why.get("concepts")
+    if isinstance(concepts, dict):
+        return tuple(str(c) for c in concepts)[:4]
+    return ()
+
+
+def _evidence(why: dict[str, object]) -> float:
+    concepts = why.get("concepts")
+    if isinstance(concepts, dict):
+        return sum(float(v) for v in concepts.values() if isinstance(v, int | float))
+    return 0.0
+
+
+def _story(members: Sequence[Article]) -> tuple[Story, float]:
+    """The story and its topic evidence (a tie-breaker of the ranking)."""
     originals = [a for a in members if a.duplicate_of is None]
     lead = originals[0] if originals else max(members, key=lambda a: a.relevance_score or 0.0)
     why = lead.why or {}
-    terms = why.get("terms") or ()
-    return Story(
+    title = (lead.title or "").strip() or "(untitled)"
+    story = Story(
         article_id=lead.id,
         cluster_id=lead.cluster_id if lead.cluster_id is not None else lead.id,
-        title=(lead.title or "").strip() or "(untitled)",
-        source=lead.source,
+        title=title,
+        source=publication(lead.site_name, lead.url),
         url=lead.url,
         published_at=lead.published_at,
         score=max(a.relevance_score or 0.0 for a in members),
-        terms=tuple(str(t) for t in terms)[:8],
-        nearest_seed=str(why["nearest_seed"]) if why.get("nearest_seed") else None,
-        summary=str(why["summary"]) if why.get("summary") else None,
+        concepts=_concepts(why),
+        names=tuple(names_in(title, lead.text)),
         excerpt=excerpt(lead.text),
         also=tuple(
-            Mention(a.source, a.title, a.url, a.published_at) for a in members if a is not lead
+            Mention(publication(a.site_name, a.url), a.title, a.url, a.published_at)
+            for a in members
+            if a is not lead
         ),
+        watch=tuple(str(w) for w in why.get("watch") or ()),
     )
+    return story, _evidence(why)
 
 
-def _rank_key(story: Story) -> tuple[float, float, int]:
+def _rank_key(ranked: tuple[Story, float]) -> tuple[int, float, int, float, float, int]:
+    """Watch-list matches first; then score, outlets reporting it, topic evidence, recency;
+    the article id last, so no two stories ever tie."""
+    story, evidence = ranked
     published = story.published_at.timestamp() if story.published_at else 0.0
-    return (-story.score, -published, story.article_id)
+    return (
+        -len(story.watch),
+        -round(story.score, 6),
+        -len(story.also),
+        -evidence,
+        -published,
+        story.article_id,
+    )
 
 
 def select_content(
@@ -165,7 +215,7 @@ def select_content(
     for art in undelivered_clusters(session, key, since=window, until=now):
         cid = art.cluster_id if art.cluster_id is not None else art.id
         clusters.setdefault(cid, []).append(art)
-    stories = sorted((_story(m) for m in clusters.values()), key=_rank_key)
+    stories = [s for s, _ in sorted((_story(m) for m in clusters.values()), key=_rank_key)]
     items = tuple(
         (a.id, a.cluster_id if a.cluster_id is not None else a.id)
         for members in clusters.values()

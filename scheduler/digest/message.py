@@ -13,14 +13,21 @@ from zoneinfo import ZoneInfo
 from scheduler.digest.content import DigestContent
 from scheduler.digest.render import Rendered
 
+SUBJECT_HEADLINE_CHARS = 90
 
-def subject_for(content: DigestContent, *, prefix: str, timezone: str) -> str:
-    """``<prefix> digest 2026-11-21: 3 new stories`` (local date of the digest)."""
+
+def subject_for(content: DigestContent, *, prefix: str, timezone: str, topic: str = "") -> str:
+    """``<prefix> <topic> 2026-11-21: 3 new stories: <top headline>`` (local date)."""
     day = content.generated_at.astimezone(ZoneInfo(timezone)).date().isoformat()
+    head = " ".join(p for p in (prefix, topic.strip(), "digest") if p)
     n = content.story_count
     if n == 0:
-        return f"{prefix} digest {day}: nothing new"
-    return f"{prefix} digest {day}: {n} new stor{'y' if n == 1 else 'ies'}"
+        return f"{head} {day}: nothing new"
+    subject = f"{head} {day}: {n} new stor{'y' if n == 1 else 'ies'}"
+    top = " ".join(content.stories[0].title.split()) if content.stories else ""
+    if len(top) > SUBJECT_HEADLINE_CHARS:
+        top = top[:SUBJECT_HEADLINE_CHARS].rsplit(" ", 1)[0] + " …"
+    return f"{subject}: {top}" if top else subject
 
 
 def new_message_id(sender: str) -> str:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -97,7 +98,9 @@ class DigestService:
         """Select and render the digest as of ``now`` (touches nothing)."""
         opts = self.options
         content = select_content(session, key=self.key, now=now, max_stories=opts.max_stories)
-        subject = subject_for(content, prefix=opts.subject_prefix, timezone=opts.timezone)
+        subject = subject_for(
+            content, prefix=opts.subject_prefix, timezone=opts.timezone, topic=opts.topic
+        )
         rendered = render(content, timezone=opts.timezone, title=subject, links=self.links)
         message = build_message(
             rendered,
@@ -109,6 +112,14 @@ class DigestService:
             list_unsubscribe=opts.list_unsubscribe,
         )
         return Prepared(content, subject, message, rendered.text)
+
+    def _quiet_day_noted(self, session: Session, now: dt.datetime) -> bool:
+        """Was the last digest delivered today (local date) a "nothing new" note?"""
+        last = digests.last_sent(session, self.key)
+        if last is None or last.story_count:
+            return False
+        tz = ZoneInfo(self.options.timezone)
+        return last.created_at.astimezone(tz).date() == now.astimezone(tz).date()
 
     def _mailer(self) -> Mailer:
         if self.mailer is None:
@@ -150,6 +161,9 @@ class DigestService:
             prepared = self.prepare(session, now)
             if prepared.content.empty and not allow_empty:
                 logger.info("nothing new since the last digest; not sending (send_empty=false)")
+                return Outcome("skipped", prepared.subject, 0)
+            if prepared.content.empty and self._quiet_day_noted(session, now):
+                logger.info("nothing new, and today's 'nothing new' note was sent already")
                 return Outcome("skipped", prepared.subject, 0)
             message_id = str(prepared.message["Message-ID"])
             body = prepared.message.as_bytes(policy=SMTP)

@@ -113,6 +113,7 @@ def article(
     fetched_at: dt.datetime | None = None,
     published_at: dt.datetime | None = None,
     why: dict[str, Any] | None = None,
+    site_name: str | None = None,
 ) -> ArticleRecord:
     now = dt.datetime.now(dt.UTC)
     return ArticleRecord(
@@ -124,7 +125,7 @@ def article(
         published_at=published_at or now - dt.timedelta(hours=3),
         fetched_at=fetched_at or now,
         language="en",
-        site_name=None,
+        site_name=site_name,
         text=text,
         text_hash=url,
         minhash=None,
@@ -133,8 +134,9 @@ def article(
         why=why
         if why is not None
         else {
-            "terms": ["kremlin", "purge"],
+            "terms": ["kremlin", "purge", "которы"],
             "nearest_seed": "seed-1.txt",
+            "concepts": {"purge": 1.4, "elite split": 0.9},
             "summary": "Elite split.",
         },
         model_version="test",

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import socket
 import subprocess
 import sys
+import zoneinfo
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
@@ -73,6 +75,7 @@ def seeded(db_url: str):  # type: ignore[no-untyped-def]
             title="<script>alert(1)</script> Coup rumours & denials",
             source="bsite",
             score=0.95,
+            site_name="The B Times",
         ),
         article("https://c.example/football", title="Football results", score=0.1, relevant=False),
     )
@@ -108,7 +111,11 @@ def test_digest_arrives_grouped_ranked_escaped_with_headers(seeded) -> None:  # 
     msg = got.message
     assert msg.get_content_type() == "multipart/alternative"
     local_day = clock.now.astimezone(__import__("zoneinfo").ZoneInfo("Europe/Moscow")).date()
-    assert msg["Subject"] == f"newsmon digest {local_day.isoformat()}: 2 new stories"
+    # The subject names the top story (most relevant first).
+    assert msg["Subject"] == (
+        f"newsmon digest {local_day.isoformat()}: 2 new stories: "
+        "<script>alert(1)</script> Coup rumours & denials"
+    )
     assert msg["Message-ID"] == outcomes[0].message_id and msg["Message-ID"].endswith(
         "@example.org>"
     )
@@ -120,14 +127,17 @@ def test_digest_arrives_grouped_ranked_escaped_with_headers(seeded) -> None:  # 
     assert text.index("Coup rumours") < text.index("Putin purges generals")
     assert "Football" not in text and "Football" not in html
     # grouping: the copy is folded under its original, not a story of its own
-    assert "Also reported by: mirror (https://mirror.example/copy)" in text
+    assert "Also reported by: mirror.example (https://mirror.example/copy)" in text
     assert "Copy" not in text
     assert html.count('class="story"') == 2
     also = html.index('<div class="also"')
-    assert html.index('<a href="https://mirror.example/copy">mirror</a>') > also
+    assert html.index('<a href="https://mirror.example/copy">mirror.example</a>') > also
     # details: source, score, why, first sentences, link
-    assert "bsite" in text and "score 0.95" in text
-    assert "kremlin, purge; closest seed: seed-1.txt" in text and "Elite split." in text
+    assert "(The B Times)" in text and "score" not in text  # the publication's own name
+    assert "Putin purges generals (a.example)" in text  # else its host
+    # Reasons in words: the concepts and the names; no stems, no seed file names.
+    assert "Why: about purge, elite split; names: Putin" in text
+    assert "которы" not in text and "seed-1.txt" not in text
     assert "First sentence here. Second sentence follows. Third one." in text
     assert "Fourth is cut" not in text
     assert "https://a.example/putin-purge" in text
@@ -160,6 +170,29 @@ def test_next_digest_has_only_new_stories_and_says_nothing_new(seeded) -> None: 
     assert "Succession talk" in texts[2]
     assert "Putin purges" not in texts[2] and "Coup rumours" not in texts[2]
     assert "1 new story" in sink.messages[2]["Subject"]
+
+
+def test_a_second_nothing_new_note_the_same_day_is_not_sent(seeded) -> None:  # type: ignore[no-untyped-def]
+    clock = Clock()
+    # 10:00 tomorrow in the digest's time zone: the next hours stay on that day
+    moscow = zoneinfo.ZoneInfo("Europe/Moscow")
+    tomorrow = clock.now.astimezone(moscow).date() + dt.timedelta(days=1)
+    clock.now = dt.datetime.combine(tomorrow, dt.time(10), tzinfo=moscow)
+    with smtp_server() as (sink, port):
+        service = DigestService(
+            seeded, OPTIONS, mailer=SmtpMailer("127.0.0.1", port, security="none"), clock=clock
+        )
+        service.run()  # the stories
+        clock.advance(hours=1)
+        first = service.run()  # nothing new: one short note
+        clock.advance(hours=1)
+        again = service.run()  # by hand, the same day: no second note
+        clock.advance(days=1)
+        next_day = service.run()
+    assert [o.action for o in first + again + next_day] == ["sent", "skipped", "sent"]
+    subjects = [m["Subject"] for m in sink.messages]
+    assert len(subjects) == 3
+    assert "nothing new" in subjects[1] and "nothing new" in subjects[2]
 
 
 def test_send_empty_false_sends_nothing_on_a_quiet_day(sqlite_url: str) -> None:
@@ -212,7 +245,8 @@ def test_smtp_failure_marks_nothing_and_next_run_delivers_everything_once(
         service.run()
     first, second = (parts(m)[0] for m in sink.messages)
     for title in ("Coup rumours", "Putin purges generals", "Later story"):
-        assert first.count(title) == 1
+        # once in the headline list, once as a story
+        assert first.split("Headlines\n")[1].count(title) == 2
         assert title not in second
     assert "3 new stories" in sink.messages[0]["Subject"]
     assert _statuses(seeded) == ["failed", "sent", "sent"]
@@ -303,7 +337,7 @@ def test_stories_beyond_max_stories_are_listed_briefly_and_count_delivered(sqlit
         service.run()
     text = parts(sink.messages[0])[0]
     assert text.index("1. Story 5") < text.index("2. Story 4")
-    assert "More stories (3):" in text and "- Story 1 [" in text
+    assert "More stories (3):" in text and "- Story 1 (x.example)" in text
     assert "5 new stories" in sink.messages[0]["Subject"]
     assert "nothing new" in sink.messages[1]["Subject"]
     engine.dispose()

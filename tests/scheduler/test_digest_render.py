@@ -25,9 +25,8 @@ def _story(**kw: object) -> Story:
         "url": "https://a.example/1",
         "published_at": None,
         "score": 0.5,
-        "terms": (),
-        "nearest_seed": None,
-        "summary": None,
+        "concepts": (),
+        "names": (),
         "excerpt": "",
     }
     values.update(kw)
@@ -91,8 +90,15 @@ def test_dates_are_shown_in_the_configured_time_zone() -> None:
 def test_subject_uses_the_local_date_and_counts() -> None:
     # 21:30 UTC is already the 22nd in Moscow
     assert subject_for(_content(_story()), prefix="nm", timezone="Europe/Moscow") == (
-        "nm digest 2026-11-22: 1 new story"
+        "nm digest 2026-11-22: 1 new story: Title"
     )
+    # The topic and the top headline (long ones cut at a word).
+    long = _story(title="Governor of Kursk detained " + "and questioned at length " * 6)
+    subject = subject_for(
+        _content(long, _story(article_id=2)), prefix="nm", timezone="UTC", topic="Kremlin watch"
+    )
+    assert subject.startswith("nm Kremlin watch digest 2026-11-21: 2 new stories: Governor of")
+    assert subject.endswith(" …") and len(subject) < 160
     assert (
         subject_for(_content(), prefix="nm", timezone="UTC") == "nm digest 2026-11-21: nothing new"
     )
@@ -137,3 +143,52 @@ def test_list_unsubscribe_accepts_urls_and_addresses() -> None:
 def test_recipient_list_key_ignores_order_case_and_spaces() -> None:
     assert recipients_key(["B@x.org", " a@x.org"]) == recipients_key(["a@x.org", "b@x.org"])
     assert recipients_key(["a@x.org"]) != recipients_key(["a@x.org", "b@x.org"])
+
+
+def test_golden_digest_has_a_headline_list_publications_and_readable_reasons() -> None:
+    stories = (
+        _story(
+            title="Путин отправил в отставку Дюмина",
+            source="Коммерсантъ",
+            url="https://kommersant.example/1",
+            concepts=("dismissal", "elite split"),
+            names=("Путин", "Дюмина"),
+            watch=("governors",),
+        ),
+        _story(
+            article_id=2,
+            cluster_id=2,
+            title="A purge reaches the General Staff",
+            source="wire.example",
+            url="https://wire.example/purge",
+            concepts=("purge",),
+            names=("Kremlin",),
+        ),
+    )
+    out = render(_content(*stories), timezone="UTC", title="t")
+    text = out.text
+    head = text.split("Headlines\n---------\n", 1)[1].split("\n\n", 1)[0]
+    assert head == (
+        "1. Путин отправил в отставку Дюмина (Коммерсантъ) [watch: governors]\n"
+        "2. A purge reaches the General Staff (wire.example)"
+    )
+    why = "Why: watch-list: governors; about dismissal, elite split; names: Путин, Дюмина"
+    assert f"   {why}" in text
+    assert "   Why: about purge; names: Kremlin" in text
+    assert "score" not in text and "seed" not in text
+    # The HTML says the same, and each headline links to its story below.
+    html = out.html
+    assert '<a href="#story-1">Путин отправил в отставку Дюмина</a>' in html
+    assert 'id="story-2"' in html
+    assert why in html
+    assert "score" not in html and "seed" not in html
+
+
+def test_story_names_are_matched_like_the_lexicon_and_spelled_as_in_the_text() -> None:
+    from crawler.matching.names import names_in
+
+    found = names_in(
+        "Кремль и губернаторы", "Путина поддержал Шойгу. Путин ответил. В Москве тихо."
+    )
+    assert found == ["Кремль", "Путина", "Шойгу", "Москве"]
+    assert names_in("russian officials", "the russian economy") == []

@@ -40,7 +40,7 @@ from sqlalchemy import Engine, event, insert, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.digest.content import select_content
-from storage import digests, housekeeping, queries
+from storage import alerts, digests, housekeeping, queries
 from storage.articles import insert_article, iter_articles
 from storage.dedup import DedupDecision, DedupIndex, lock_archive
 from storage.engine import make_session_factory, session_scope
@@ -64,6 +64,7 @@ BIG_TABLES = frozenset(
         "raw_pages",
         "crawl_runs",
         "crawl_run_sources",
+        "alerts",
     }
 )
 SOURCES = [f"source-{i}" for i in range(12)]
@@ -363,6 +364,30 @@ def run_workloads(
         digests.mark_sent(s, digest_id, NOW)
 
     op("digests.record_attempt / digest_article_ids / mark_sent", send, write=True)
+
+    # immediate alerts, after each crawl
+    op(
+        "alerts.candidates",
+        lambda s: alerts.candidates(s, since=since, until=NOW, threshold=0.95),
+    )
+    op("alerts.already_alerted", lambda s: alerts.already_alerted(s, originals[:50]))
+    op("alerts.stories_alerted_since", lambda s: alerts.stories_alerted_since(s, since))
+    op("alerts.unsettled", alerts.unsettled)
+
+    def alert(s: Session) -> None:
+        alert_id = alerts.record(
+            s,
+            cluster_id=originals[-2],
+            article_id=originals[-2],
+            channel="webhook",
+            key="<k@example.org>",
+            payload=b"{}",
+            now=NOW,
+        )
+        assert alert_id is not None
+        alerts.mark_sent(s, alert_id, NOW)
+
+    op("alerts.record / mark_sent", alert, write=True)
 
     # stats, export --since, rescore's counting, housekeeping.
     op("queries.totals", queries.totals)

@@ -1,0 +1,1 @@
+"""Immediate alerts: a short email and/or a Slack-compatible webhook POST per big story."""

@@ -1,0 +1,1 @@
+"""``newsmon sources``: finding, testing, listing, importing and exporting sources."""
