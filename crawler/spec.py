@@ -64,3 +64,6 @@ class CrawlJob:
     near_threshold: float = 0.8
     num_perm: int = 128
     shingle_words: int = 5
+    # ``[fleet]``: the Redis frontier's URL and key prefix (None: no fleet, one process).
+    fleet_url: str | None = None
+    fleet_prefix: str = "newsmon"

@@ -99,6 +99,15 @@ class ScheduleOptions:
 
 
 @dataclass(frozen=True)
+class FleetOptions:
+    """``[fleet]``: several crawl workers on one Redis frontier (see scheduler/fleetconfig.py).
+    Empty ``redis_url``: no fleet, one process crawls (the default)."""
+
+    redis_url: str = ""
+    key_prefix: str = "newsmon"
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything newsmon reads from its configuration file, with defaults."""
 
@@ -110,6 +119,7 @@ class Config:
     smtp: SmtpOptions = field(default_factory=SmtpOptions)
     digest: DigestOptions = field(default_factory=DigestOptions)
     schedule: ScheduleOptions = field(default_factory=ScheduleOptions)
+    fleet: FleetOptions = field(default_factory=FleetOptions)
     sources: tuple[SourceSpec, ...] = ()
 
     @property
@@ -181,6 +191,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "smtp": SmtpOptions,
     "digest": DigestOptions,
     "schedule": ScheduleOptions,
+    "fleet": FleetOptions,
 }
 
 
