@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from scheduler.commands._fleetstats import fleet_section
 from scheduler.context import Context
 from storage.export import iso
 from storage.queries import RunStat, SourceStat, Totals, recent_runs, source_stats, totals
@@ -28,6 +29,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=5,
         metavar="N",
         help="crawl runs to show (5; 0 leaves the section out)",
+    )
+    p.add_argument(
+        "--frontier", metavar="URL", help="the fleet's Redis frontier (default: [fleet])"
     )
     p.set_defaults(func=run)
 
@@ -119,6 +123,7 @@ def render(t: Totals, sources: list[SourceStat], runs: list[RunStat] | None) -> 
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    fleet = fleet_section(ctx.config, getattr(args, "frontier", None))
     with ctx.sessions() as session:
         t = totals(session)
         sources = source_stats(session)
@@ -129,7 +134,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             "sources": [_jsonable(s) for s in sources],
             "runs": [_jsonable(r) for r in runs],
         }
+        if fleet is not None:
+            report["fleet"] = fleet.as_json()
         sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     else:
         sys.stdout.write(render(t, sources, runs if args.runs else None))
+        if fleet is not None:
+            sys.stdout.write(fleet.render())
     return 0
