@@ -10,6 +10,13 @@ clocks do not matter), grants it only when
 - fewer than ``concurrency`` requests to the host are in flight fleet-wide (each holds a
   lease until its response, or until the lease ends if its worker dies).
 
+With a delay, one request per host is in flight fleet-wide and the next turn starts no
+sooner than the delay after the previous *response* too: a turn is granted a little before
+the request leaves its worker (whose reactor may be busy storing an article), so spacing
+turns alone would let the site see two requests closer than the delay. This way it never
+does (and a site is crawled at most as fast as one process would). Without a delay, up to
+``concurrency`` requests per host are in flight fleet-wide.
+
 Otherwise it answers how long to wait. So the fleet never sends a site more than one
 process would, however many workers there are.
 """
@@ -42,6 +49,20 @@ redis.call('EXPIRE', KEYS[2], math.floor(lease) + 60)
 redis.call('SADD', KEYS[3], ARGV[5])
 return '0'
 """
+# KEYS: next, active. ARGV: delay, token. The next turn comes no sooner than delay from now.
+_RELEASE = """
+redis.call('ZREM', KEYS[2], ARGV[2])
+local delay = tonumber(ARGV[1])
+if delay > 0 then
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+  local nxt = tonumber(redis.call('GET', KEYS[1]) or '0')
+  if now + delay > nxt then
+    redis.call('SET', KEYS[1], tostring(now + delay), 'PX', math.floor((delay + 60) * 1000))
+  end
+end
+return 1
+"""
 # KEYS: next for each host. Returns the seconds until each host's next allowed time.
 _WAITS = """
 local t = redis.call('TIME')
@@ -64,20 +85,26 @@ class HostLimiter:
         self.lease = lease
         self._acquire = server.register_script(_ACQUIRE)
         self._waits = server.register_script(_WAITS)
+        self._release = server.register_script(_RELEASE)
 
     @staticmethod
     def new_token() -> str:
         return uuid.uuid4().hex
 
     def acquire(self, host: str, delay: float, concurrency: int, token: str) -> float:
+        if delay > 0:
+            concurrency = 1  # see the module's docstring
         answer = self._acquire(
             keys=[self.keys.host_next(host), self.keys.host_active(host), self.keys.hosts],
             args=[f"{max(delay, 0.0):.6f}", max(concurrency, 1), token, self.lease, host],
         )
         return float(answer)
 
-    def release(self, host: str, token: str) -> None:
-        self.server.zrem(self.keys.host_active(host), token)
+    def release(self, host: str, token: str, delay: float) -> None:
+        self._release(
+            keys=[self.keys.host_next(host), self.keys.host_active(host)],
+            args=[f"{max(delay, 0.0):.6f}", token],
+        )
 
     def waits(self) -> dict[str, tuple[float, int]]:
         """Per host seen: (seconds until its next allowed request, requests in flight)."""

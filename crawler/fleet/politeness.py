@@ -32,11 +32,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 TOKEN_META = "newsmon_fleet_turn"
-# A turn is granted a little before the request leaves the worker (the rest of the
-# middlewares, a reactor busy storing an article): turns are spaced by the delay plus this
-# share of it (at most MAX_MARGIN s), so that the site sees requests at least the delay apart.
-MARGIN_SHARE = 0.2
-MAX_MARGIN = 0.1
 WAITED = "fleet/politeness_waits"
 
 
@@ -81,7 +76,6 @@ class FleetPolitenessMiddleware:
     async def process_request(self, request: Request, spider: Spider) -> None:
         host = urlsplit(request.url).hostname or ""
         delay = max(self.delay, self._crawl_delay(host))
-        delay += min(delay * MARGIN_SHARE, MAX_MARGIN)
         token = HostLimiter.new_token()
         while True:
             try:
@@ -97,7 +91,7 @@ class FleetPolitenessMiddleware:
                 break
             self.stats.inc_value(st.key(WAITED))
             await asyncio.sleep(wait)
-        request.meta[TOKEN_META] = (host, token)
+        request.meta[TOKEN_META] = (host, token, delay)
         return None
 
     def _release(self, request: Request) -> None:

@@ -26,8 +26,9 @@ def apply_fleet_settings(settings: dict[str, Any], job: CrawlJob) -> None:
     settings["NEWSMON_FLEET_DELAY"] = o.download_delay
     settings["NEWSMON_FLEET_URL"] = job.fleet_url
     settings["NEWSMON_FLEET_PREFIX"] = job.fleet_prefix
-    # A turn's lease outlives any request; a dead worker's turns end with it.
-    settings["NEWSMON_FLEET_LEASE"] = o.timeout * (o.retries + 1) + 30
+    # A turn's lease outlives one download (a retry asks for a turn of its own); a killed
+    # worker's turn ends with its lease.
+    settings["NEWSMON_FLEET_LEASE"] = o.timeout + 5
     mws = dict(settings["DOWNLOADER_MIDDLEWARES"])
     # After CrawlDelayMiddleware (110, reads Crawl-delay) and KnownUrlMiddleware (120).
     mws[POLITENESS_MIDDLEWARE] = 130
