@@ -7,6 +7,7 @@ gives the archive a single-process crawl gives); SIGTERM lets a worker finish an
 
 from __future__ import annotations
 
+import itertools
 import signal
 import time
 from pathlib import Path
@@ -82,7 +83,7 @@ def test_two_workers_store_and_fetch_every_article_once(
         assert articles and len(articles) == len(set(articles)), "an article fetched twice"
         # The site sees requests no closer than the delay, across both workers.
         times = [t for t, _ in log.entries]
-        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(times)]
         assert min(gaps) >= DELAY, f"closest requests {min(gaps):.3f}s apart"
 
         stats = newsmon(cfg, "stats")
