@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
 
@@ -45,6 +46,7 @@ class FleetPolitenessMiddleware:
         self.stats = stats
         self.crawl_delays: dict[str, float] = {}
         self._warned = False
+        self._local_next: dict[str, float] = {}  # host -> monotonic time (Redis down)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -82,9 +84,9 @@ class FleetPolitenessMiddleware:
                 wait = self.limiter.acquire(host, delay, self.concurrency, token)
             except RedisError as exc:
                 if not self._warned:
-                    logger.warning("fleet limiter unreachable (%s): waiting locally", exc)
+                    logger.warning("fleet limiter unreachable (%s): spacing locally", exc)
                     self._warned = True
-                await asyncio.sleep(delay)
+                await self._local_turn(host, delay)
                 return None
             self._warned = False
             if wait <= 0:
@@ -93,6 +95,15 @@ class FleetPolitenessMiddleware:
             await asyncio.sleep(wait)
         request.meta[TOKEN_META] = (host, token, delay)
         return None
+
+    async def _local_turn(self, host: str, delay: float) -> None:
+        """Without Redis: this process alone spaces its requests to ``host`` (turns are
+        handed out in order, each ``delay`` after the previous one)."""
+        now = time.monotonic()
+        turn = max(now, self._local_next.get(host, 0.0))
+        self._local_next[host] = turn + delay
+        if turn > now:
+            await asyncio.sleep(turn - now)
 
     def _release(self, request: Request) -> None:
         turn: Any = request.meta.pop(TOKEN_META, None)

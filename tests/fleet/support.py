@@ -41,6 +41,7 @@ def write_config(
     delay: float = 0.0,
     extract_workers: int = 1,
     per_domain: int = 2,
+    concurrent: int = 16,
 ) -> Path:
     cfg = tmp / "newsmon.toml"
     fleet = f'[fleet]\nredis_url = "{redis_url}"\nkey_prefix = "{prefix}"\n' if redis_url else ""
@@ -53,6 +54,7 @@ url = "{db_url}"
 allow_private_addresses = true
 download_delay = {delay}
 concurrent_per_domain = {per_domain}
+concurrent_requests = {concurrent}
 retries = 0
 timeout = 10
 max_article_age_days = 0
