@@ -122,11 +122,16 @@ def _drained(state: FleetState) -> bool:
     return not any(held.values())
 
 
-def _heartbeat(state: FleetState, stop: threading.Event) -> None:
+def _heartbeat(state: FleetState, stop: threading.Event, wake: Any) -> None:
     """Beat every BEAT_SECONDS (in a thread: a busy reactor must not look like a dead
-    worker); requeue what dead workers held while at it."""
+    worker); requeue what dead workers held while at it. With ``until_empty`` it also wakes
+    the engine, whose own idle check comes only every 5 s, so a drained worker exits soon."""
+    from twisted.internet import reactor
+
     warned = False
     while not stop.wait(BEAT_SECONDS):
+        if state.until_empty:
+            reactor.callFromThread(wake)  # type: ignore[attr-defined]
         try:
             state.registry.beat(state.record)
             if state.frontier is not None:
@@ -196,8 +201,12 @@ def run_worker(job: CrawlJob, *, until_empty: bool = False) -> int:
         crawler._newsmon_receivers = (idle,)  # type: ignore[attr-defined]
         failures: list[Failure] = []
         stop = threading.Event()
-        beat = threading.Thread(target=_heartbeat, args=(state, stop), daemon=True)
-        beat.start()
+        def wake() -> None:
+            slot = getattr(crawler.engine, "_slot", None)
+            if slot is not None and slot.nextcall is not None:
+                slot.nextcall.schedule()
+
+        beat = threading.Thread(target=_heartbeat, args=(state, stop, wake), daemon=True)
         deferred = process.crawl(
             crawler,
             sources=job.sources,
@@ -208,6 +217,8 @@ def run_worker(job: CrawlJob, *, until_empty: bool = False) -> int:
             fleet=state,
         )
         deferred.addErrback(failures.append)
+        # Only now: the crawl has installed the asyncio reactor the thread's wake-ups use.
+        beat.start()
         try:
             process.start()
         finally:
