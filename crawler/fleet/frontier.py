@@ -28,18 +28,23 @@ from scrapy_redis.queue import FifoQueue
 
 from crawler.fleet.keys import FleetKeys
 
-# KEYS: pending, queue. ARGV: url, entry. 1 when pushed, 0 when already pending.
+# KEYS: pending, queue. ARGV: url, entry, ttl. 1 when pushed, 0 when already pending.
+# Pending is a sorted set scored by the push time (Redis's clock): an entry older than the
+# ttl is pushed again, so a URL whose acknowledgement was lost (Redis unreachable just then)
+# is not shut out of the frontier for ever.
 _PUSH = """
-if redis.call('SADD', KEYS[1], ARGV[1]) == 1 then
-  redis.call('LPUSH', KEYS[2], ARGV[2])
-  return 1
-end
-return 0
+local t = redis.call('TIME')
+local now = tonumber(t[1])
+local since = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if since and tonumber(since) > now - tonumber(ARGV[3]) then return 0 end
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('LPUSH', KEYS[2], ARGV[2])
+return 1
 """
 # KEYS: held, pending. ARGV: entry, url.
 _ACK = """
 redis.call('LREM', KEYS[1], 1, ARGV[1])
-redis.call('SREM', KEYS[2], ARGV[2])
+redis.call('ZREM', KEYS[2], ARGV[2])
 return 1
 """
 # KEYS: alive, held, queue. Moves a dead worker's entries to the taking end of the queue.
@@ -59,6 +64,7 @@ return #ARGV
 """
 
 URL_META = "newsmon_fleet_url"
+PENDING_TTL = 6 * 3600  # seconds a pending URL is not pushed again
 ENTRY_META = "newsmon_fleet_entry"
 
 
@@ -78,7 +84,9 @@ class Frontier(FifoQueue):  # type: ignore[misc]
         url = request.meta.get(URL_META) or request.url
         request.meta[URL_META] = url
         entry = self._encode_request(request)
-        return bool(self._push(keys=[self.keys.pending, self.keys.queue], args=[url, entry]))
+        return bool(
+            self._push(keys=[self.keys.pending, self.keys.queue], args=[url, entry, PENDING_TTL])
+        )
 
     def reserve(self, worker: str, timeout: float) -> bytes | None:
         """Take the oldest entry into ``worker``'s held list, waiting up to ``timeout`` s."""

@@ -16,7 +16,8 @@ class FleetKeys:
 
     @property
     def pending(self) -> str:
-        """Set of the normalized URLs queued or held by a worker: never pushed twice."""
+        """Sorted set of the URLs queued or held by a worker, scored by push time: not
+        pushed again while there (see frontier.py)."""
         return f"{self.prefix}:frontier:pending"
 
     def held(self, worker: str) -> str:

@@ -201,6 +201,7 @@ def run_worker(job: CrawlJob, *, until_empty: bool = False) -> int:
         crawler._newsmon_receivers = (idle,)  # type: ignore[attr-defined]
         failures: list[Failure] = []
         stop = threading.Event()
+
         def wake() -> None:
             slot = getattr(crawler.engine, "_slot", None)
             if slot is not None and slot.nextcall is not None:

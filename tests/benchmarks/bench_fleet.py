@@ -15,7 +15,9 @@ targets (>= 0.9x pages/s, <= 1.1x CPU per page), and the spacing of requests the
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -66,6 +68,18 @@ max_articles = 100000
 """
 
 
+class TimedLog(list[str]):
+    """CorpusSite's request log, with the time each request was logged (monotonic s)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.times: list[float] = []
+
+    def append(self, path: str) -> None:
+        self.times.append(time.monotonic())
+        super().append(path)
+
+
 @dataclass
 class Result:
     label: str
@@ -74,6 +88,7 @@ class Result:
     cpu: list[float]  # per worker, its whole process tree
     peak_rss: list[int]  # per worker: bytes summed over its process tree
     peak_pss: list[int]  # the same, pages shared between its processes counted once
+    gaps: list[float]  # seconds between consecutive requests the site saw from the workers
 
 
 def _database() -> str:
@@ -124,7 +139,8 @@ def setup(label: str, workers: list[int], site: CorpusSite, tmp: Path, delay: fl
         )
         _run(config, "init")
         _run(config, "crawl")  # discovery: fills the frontier
-        before = len(site.requests())
+        log: TimedLog = site._requests  # type: ignore[assignment]
+        before = len(log)
         start = time.monotonic()
         procs, mems = [], []
         for n in workers:
@@ -160,6 +176,7 @@ def setup(label: str, workers: list[int], site: CorpusSite, tmp: Path, delay: fl
             [sum(m.cpu.values()) for m in mems],
             [m.peak_rss for m in mems],
             [m.peak_pss for m in mems],
+            [b - a for a, b in itertools.pairwise(log.times[before:])],
         )
     finally:
         _drop(db)
@@ -178,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.pages:
         ids = ids[: args.pages]
     with tempfile.TemporaryDirectory() as tmp, CorpusSite(args.corpus, page_ids=ids) as site:
+        site._requests = TimedLog()
         one = setup("one", [2], site, Path(tmp), args.delay)
         two = setup("two", [1, 1], site, Path(tmp), args.delay)
     mb = 1024 * 1024
@@ -191,8 +209,18 @@ def main(argv: list[str] | None = None) -> int:
         cpu = sum(r.cpu)
         print(
             f"{name:<28}{r.pages:>6}{r.seconds:>9.1f}{r.pages / r.seconds:>9.2f}{cpu:>8.1f}"
-            f"{cpu / max(r.pages, 1):>12.3f}  " + ", ".join(f"{k / mb:.0f} MB" for k in r.peak_rss)
+            f"{cpu / max(r.pages, 1):>12.3f}  "
+            + ", ".join(
+                f"{k / mb:.0f} MB RSS ({p / mb:.0f} MB PSS)"
+                for k, p in zip(r.peak_rss, r.peak_pss, strict=True)
+            )
         )
+    for r in (one, two):
+        if r.gaps:
+            print(
+                f"spacing seen by the site ({r.label}): min {min(r.gaps) * 1000:.1f} ms, "
+                f"median {statistics.median(r.gaps) * 1000:.1f} ms between requests"
+            )
     speed = (two.pages / two.seconds) / (one.pages / one.seconds)
     cost = (sum(two.cpu) / max(two.pages, 1)) / (sum(one.cpu) / max(one.pages, 1))
     print(
