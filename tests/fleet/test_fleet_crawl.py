@@ -8,6 +8,7 @@ gives the archive a single-process crawl gives); SIGTERM lets a worker finish an
 from __future__ import annotations
 
 import itertools
+import json
 import signal
 import time
 from pathlib import Path
@@ -91,6 +92,12 @@ def test_two_workers_store_and_fetch_every_article_once(
         assert "Workers seen in the last hour" in stats.stdout
         assert stats.stdout.count("stopped") >= 2
         assert "queued 0   in flight 0" in stats.stdout
+        report = json.loads(newsmon(cfg, "stats", "--json").stdout)["fleet"]
+        assert (report["queued"], report["in_flight"]) == (0, 0)
+        seen = report["workers"]
+        assert len(seen) == 2 and all(w["pid"] and w["host"] for w in seen)
+        assert sum(w["pages"] for w in seen) >= len(rows)
+        assert report["hosts"] and all(h["in_flight"] == 0 for h in report["hosts"])
         # Crawl runs record which worker stored what: every article names a worker's run.
         by_worker = stored_by_worker(db)
         assert len(by_worker) == len(rows) and None not in by_worker.values()
