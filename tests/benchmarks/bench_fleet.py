@@ -120,15 +120,25 @@ def _run(config: Path, *args: str) -> None:
         raise SystemExit(f"newsmon {' '.join(args)} failed:\n{done.stderr[-3000:]}")
 
 
+def _forget(prefix: str) -> None:
+    from redis import Redis
+
+    server = Redis.from_url(REDIS)
+    keys = list(server.scan_iter(match=f"{prefix}:*"))
+    if keys:
+        server.delete(*keys)
+
+
 def setup(label: str, workers: list[int], site: CorpusSite, tmp: Path, delay: float) -> Result:
     db = _database()
+    prefix = f"bench-{uuid.uuid4().hex[:8]}"
     try:
         config = tmp / f"{label}.toml"
         config.write_text(
             CONFIG.format(
                 db=db,
                 redis=REDIS,
-                prefix=f"bench-{uuid.uuid4().hex[:8]}",
+                prefix=prefix,
                 delay=delay,
                 workers=workers[0],
                 seeds=PROJECT / "seeds",
@@ -180,6 +190,7 @@ def setup(label: str, workers: list[int], site: CorpusSite, tmp: Path, delay: fl
         )
     finally:
         _drop(db)
+        _forget(prefix)
 
 
 def main(argv: list[str] | None = None) -> int:

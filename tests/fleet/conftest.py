@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import _pg_reachable
-from tests.fleet.support import PgDatabases, redis_or_skip
+from tests.fleet.support import REDIS_URL, PgDatabases, redis_or_skip, unique_prefix
 
 pytestmark = [pytest.mark.postgres]
 
@@ -25,5 +25,14 @@ def pg() -> Iterator[PgDatabases]:
 
 
 @pytest.fixture
-def redis_up() -> None:
+def redis_up() -> Iterator[str]:
+    """A key prefix of this test's own on the shared Redis (its keys deleted after), or skip."""
     redis_or_skip()
+    prefix = unique_prefix()
+    yield prefix
+    from redis import Redis
+
+    server = Redis.from_url(REDIS_URL)
+    keys = list(server.scan_iter(match=f"{prefix}:*"))
+    if keys:
+        server.delete(*keys)

@@ -26,7 +26,6 @@ from tests.fleet.support import (
     start_worker,
     stored_by_worker,
     stored_count,
-    unique_prefix,
     write_config,
 )
 
@@ -58,13 +57,13 @@ def _is_article(path: str) -> bool:
 
 
 def test_two_workers_store_and_fetch_every_article_once(
-    pg: PgDatabases, redis_up: None, tmp_path: Path
+    pg: PgDatabases, redis_up: str, tmp_path: Path
 ) -> None:
     with NewsSite(crawl_delay=0.05) as site:
         expected = _baseline(site, pg, tmp_path / "single")
         log = TimedLog(site)
         db = pg.new()
-        cfg = write_config(tmp_path, db, REDIS_URL, unique_prefix(), _sources(site), delay=DELAY)
+        cfg = write_config(tmp_path, db, REDIS_URL, redis_up, _sources(site), delay=DELAY)
         assert newsmon(cfg, "init").returncode == 0
         discovery = newsmon(cfg, "crawl")
         assert discovery.returncode == 0, discovery.stderr[-3000:]
@@ -104,11 +103,11 @@ def test_two_workers_store_and_fetch_every_article_once(
         assert 1 <= len(set(by_worker.values())) <= 2
 
 
-def test_a_killed_worker_loses_nothing(pg: PgDatabases, redis_up: None, tmp_path: Path) -> None:
+def test_a_killed_worker_loses_nothing(pg: PgDatabases, redis_up: str, tmp_path: Path) -> None:
     with NewsSite(crawl_delay=0.05) as site:
         expected = _baseline(site, pg, tmp_path / "single")
         db = pg.new()
-        cfg = write_config(tmp_path, db, REDIS_URL, unique_prefix(), _sources(site), delay=DELAY)
+        cfg = write_config(tmp_path, db, REDIS_URL, redis_up, _sources(site), delay=DELAY)
         assert newsmon(cfg, "init").returncode == 0
         assert newsmon(cfg, "crawl").returncode == 0
         victim = start_worker(cfg, log=tmp_path / "victim.log")
