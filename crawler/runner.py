@@ -156,6 +156,12 @@ def _start(
     # unless the caller asked for Scrapy's chatter.
     quiet = levels["scrapy"] > logging.INFO
     settings = build_settings(job, run_id)
+    fleet_kwargs: dict[str, Any] = {}
+    if job.fleet_url:
+        # Fleet discovery: article requests go to the frontier (crawler/fleet/).
+        from crawler.fleet.discovery import prepare_discovery
+
+        fleet_kwargs = prepare_discovery(job, settings)
     if quiet:
         logging.disable(logging.INFO)
         # Nor are the library versions for that banner looked up (about 10 ms).
@@ -178,6 +184,7 @@ def _start(
         known_urls=ArchiveKnownUrls(make_session_factory(engine)),
         fetch_state=FetchStateStore(writes),
         visits=VisitLog(writes),
+        **fleet_kwargs,
     )
     deferred.addErrback(failures.append)
     return process, crawler

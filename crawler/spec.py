@@ -70,3 +70,6 @@ class CrawlJob:
     num_perm: int = 128
     shingle_words: int = 5
     watch: tuple[WatchRule, ...] = ()  # [[watch]] rules (crawler.watch)
+    # ``[fleet]``: the Redis frontier's URL and key prefix (None: no fleet, one process).
+    fleet_url: str | None = None
+    fleet_prefix: str = "newsmon"

@@ -26,6 +26,7 @@ SKIPPED_SEEN = "skipped/seen"  # already requested in this run (a utm variant, a
 SKIPPED_OLD = "skipped/old"  # older than max_article_age_days
 SKIPPED_FILTERED = "skipped/filtered"  # deny/allow patterns
 SKIPPED_BUDGET = "skipped/budget"  # over the source's max_articles
+SKIPPED_PENDING = "skipped/pending"  # fleet: queued or held by a worker already
 SKIPPED_ROBOTS = "skipped/robots"  # disallowed by robots.txt
 SKIPPED_NOT_ARTICLE = "skipped/not_article"  # page links the article-link heuristic turned down
 SKIPPED_OFFSITE = "skipped/offsite"  # page links to another site

@@ -132,6 +132,15 @@ class UiOptions:
 
 
 @dataclass(frozen=True)
+class FleetOptions:
+    """``[fleet]``: several crawl workers on one Redis frontier (see scheduler/fleetconfig.py).
+    Empty ``redis_url``: no fleet, one process crawls (the default)."""
+
+    redis_url: str = ""
+    key_prefix: str = "newsmon"
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything newsmon reads from its configuration file, with defaults."""
 
@@ -145,6 +154,7 @@ class Config:
     schedule: ScheduleOptions = field(default_factory=ScheduleOptions)
     ui: UiOptions = field(default_factory=UiOptions)
     alerts: AlertOptions = field(default_factory=AlertOptions)
+    fleet: FleetOptions = field(default_factory=FleetOptions)
     sources: tuple[SourceSpec, ...] = ()
     watch: tuple[WatchRule, ...] = ()  # [[watch]] rules (crawler.watch)
 
@@ -219,6 +229,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "schedule": ScheduleOptions,
     "ui": UiOptions,
     "alerts": AlertOptions,
+    "fleet": FleetOptions,
 }
 
 

@@ -124,6 +124,7 @@ class NewsSpider(scrapy.Spider):
         fetch_state: FetchState,
         now: dt.datetime | None = None,
         visits: Visits | None = None,
+        frontier_factory: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -141,6 +142,8 @@ class NewsSpider(scrapy.Spider):
         self.progress = ListingProgress()  # which listings' validators may be saved
         self.no_article: set[str] = set()  # URLs reported to not_stored in this run
         self._counter: st.Counter | None = None
+        # Fleet discovery pushes article requests to the frontier (crawler/fleet/).
+        self.frontier: Any = frontier_factory(self) if frontier_factory is not None else None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -340,7 +343,7 @@ class NewsSpider(scrapy.Spider):
                 self.requested.add(norm)
                 self.counter.inc(st.SCHEDULED, name)
                 self.progress.started(chain)
-                yield Request(
+                request = Request(
                     norm,
                     callback=self.parse_article,
                     errback=self.on_error,
@@ -351,6 +354,21 @@ class NewsSpider(scrapy.Spider):
                         META_KEY: chain,
                     },
                 )
+                if self.frontier is None:
+                    yield request
+                else:
+                    self._push(request, name, chain)
+
+    def _push(self, request: Request, source: str, chain: tuple[str, ...]) -> None:
+        """Fleet discovery: the request goes to the frontier for a worker. Its listings stay
+        incomplete (no validators saved) until a later discovery finds nothing new in them,
+        so an article lost with Redis is listed, and pushed, again."""
+        try:
+            if not self.frontier.push(request):  # type: ignore[union-attr]
+                self.counter.inc(st.SKIPPED_PENDING, source)
+        except Exception as exc:  # redis errors: the source's error, the crawl goes on
+            self._error(source, f"frontier push failed for {request.url}: {exc!r}")
+        self.progress.ended(chain, final=False)
 
     # -- articles ------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from typing import TextIO
 from crawler.runner import CrawlSummary, run_crawl
 from scheduler.context import Context
 from scheduler.crawljob import build_crawl_job
+from scheduler.fleetconfig import with_frontier
 from scheduler.lock import run_lock
 from storage.exceptions import AllSourcesFailedError, RunInterruptedError
 from storage.models import utcnow
@@ -47,6 +48,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         type=int,
         metavar="N",
         help="fetch at most N articles per source in this run",
+    )
+    p.add_argument(
+        "--frontier",
+        metavar="URL",
+        help="fleet discovery: push new article requests to this Redis frontier for "
+        "`newsmon worker` (default: [fleet] redis_url)",
     )
     p.set_defaults(func=run)
 
@@ -116,6 +123,7 @@ def run(args: argparse.Namespace, ctx: Context, out: TextIO | None = None) -> in
     out = out or sys.stdout
     cfg = ctx.config
     job = build_crawl_job(cfg, args.source, max_articles=args.max_articles)
+    job = with_frontier(job, cfg, getattr(args, "frontier", None))
     ctx.migrated_engine()  # fail early, with `run newsmon init`, on an unprepared database
     with run_lock(cfg.database_url, "crawl", fallback_dir=cfg.base_dir):
         started = utcnow()

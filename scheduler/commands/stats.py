@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from scheduler.commands._fleetstats import fleet_section
 from scheduler.context import Context
 from storage.export import iso
 from storage.queries import RunStat, SourceStat, Totals, recent_runs, source_stats, totals
@@ -29,6 +30,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=5,
         metavar="N",
         help="crawl runs to show (5; 0 leaves the section out)",
+    )
+    p.add_argument(
+        "--frontier", metavar="URL", help="the fleet's Redis frontier (default: [fleet])"
     )
     p.set_defaults(func=run)
 
@@ -141,6 +145,7 @@ def render(
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    fleet = fleet_section(ctx.config, getattr(args, "frontier", None))
     with ctx.sessions() as session:
         t = totals(session)
         sources = source_stats(session)
@@ -153,7 +158,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             "runs": [_jsonable(r) for r in runs],
             "watch": [_jsonable(w) for w in watch],
         }
+        if fleet is not None:
+            report["fleet"] = fleet.as_json()
         sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     else:
         sys.stdout.write(render(t, sources, runs if args.runs else None, watch))
+        if fleet is not None:
+            sys.stdout.write(fleet.render())
     return 0
