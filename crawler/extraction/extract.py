@@ -81,7 +81,8 @@ def _extract(
     tree = load_html(_strip_blocks(html))
     if tree is None:
         return None
-    with warnings.catch_warnings():
+    declared = declared_language(tree)
+    with warnings.catch_warnings(), dateparse.language_hint(declared):
         # dateutil warns about time-zone names it cannot place ("EST"); the date is still
         # usable, and a warning turned into an error (as under pytest) must not lose a page.
         warnings.simplefilter("ignore", UnknownTimezoneWarning)
@@ -96,7 +97,7 @@ def _extract(
         title=_clean(doc.title),
         author=_clean(doc.author),
         published_at=_parse_date(doc.date),
-        language=guess_language(text) or declared_language(tree),
+        language=guess_language(text) or declared,
         site_name=_clean(doc.sitename),
         canonical_url=_canonical_url(tree, url),
         encoding=encoding,
