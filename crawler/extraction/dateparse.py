@@ -11,18 +11,18 @@ the article then gets the date its feed or sitemap gave, when there is one.
 Even those 38 locales cost about 1.2 CPU s to build in each process (dateparser compiles each
 locale's regexes as it tries it), which a crawl of five pages cannot afford and which a worker
 pays again on its first page that needs it. So :func:`extract_article` passes the language the
-page declares (``<html lang>``) through :func:`language_hint`, and the parser for that page
-knows only that language, English, and (for Chinese, Japanese and Korean pages) the other two:
-a few hundredths of a second to build. A page that declares nothing, or a language outside
-:data:`LANGUAGES`, gets the parser with every language. On the corpus every date is identical
-either way (issue 16).
+page declares (``<html lang>``; else the language its text looks like) through
+:func:`language_hint`, and the parser for that page knows only that language, English, and (for
+Chinese, Japanese and Korean pages) the other two: a few hundredths of a second to build. A page
+in no language of :data:`LANGUAGES` (or none recognised) gets the parser with every language.
+On the corpus every date is identical either way (issue 16).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -50,13 +50,18 @@ _SETTINGS = {
 
 # Written with the same year-month-day characters: a Japanese page may be read as Chinese.
 _CJK = ("zh", "ja", "ko")
-_hint: ContextVar[str | None] = ContextVar("newsmon_date_language", default=None)
+# Codes pages declare that dateparser spells differently.
+_ALIASES = {"no": "nb"}
+_hint: ContextVar[Callable[[], str | None] | None] = ContextVar(
+    "newsmon_date_language", default=None
+)
 
 
 @contextmanager
-def language_hint(language: str | None) -> Iterator[None]:
-    """Within this block, dates are parsed as ``language`` (a page's declared language)."""
-    token = _hint.set(language)
+def language_hint(language: Callable[[], str | None]) -> Iterator[None]:
+    """Within this block, dates are parsed in the language ``language()`` returns (called
+    only when a date needs dateparser at all, at most once)."""
+    token = _hint.set(functools.cache(language))
     try:
         yield
     finally:
@@ -66,6 +71,7 @@ def language_hint(language: str | None) -> Iterator[None]:
 def languages_for(hint: str | None) -> tuple[str, ...]:
     """The languages tried for a page declaring ``hint``: all of :data:`LANGUAGES` when it
     declares none of them."""
+    hint = _ALIASES.get(hint or "", hint)
     if hint not in LANGUAGES:
         return LANGUAGES
     related = _CJK if hint in _CJK else (hint,)
@@ -82,7 +88,8 @@ def date_parser(languages: tuple[str, ...]) -> Any:
 
 def news_date_parser() -> Any:
     """The parser for :data:`LANGUAGES`, or for the language of :func:`language_hint`."""
-    return date_parser(languages_for(_hint.get()))
+    hint = _hint.get()
+    return date_parser(languages_for(hint() if hint is not None else None))
 
 
 def install() -> bool:

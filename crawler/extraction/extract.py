@@ -6,6 +6,7 @@ Pure and picklable, so it runs unchanged in the worker processes of ExtractionPo
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import re
 import warnings
@@ -82,7 +83,8 @@ def _extract(
     if tree is None:
         return None
     declared = declared_language(tree)
-    with warnings.catch_warnings(), dateparse.language_hint(declared):
+    hint = functools.partial(_page_language, tree, declared)
+    with warnings.catch_warnings(), dateparse.language_hint(hint):
         # dateutil warns about time-zone names it cannot place ("EST"); the date is still
         # usable, and a warning turned into an error (as under pytest) must not lose a page.
         warnings.simplefilter("ignore", UnknownTimezoneWarning)
@@ -141,6 +143,14 @@ def _strip_blocks(html: str) -> str:
         pos = closing.end()
     parts.append(html[pos:])
     return "".join(parts)
+
+
+def _page_language(tree: HtmlElement, declared: str | None) -> str | None:
+    """The declared language, else a guess from the page's text: for reading its dates."""
+    if declared is not None:
+        return declared
+    body = tree.find("body")
+    return guess_language(" ".join((tree if body is None else body).itertext())[:5000])
 
 
 def _looks_like_article(text: str) -> bool:

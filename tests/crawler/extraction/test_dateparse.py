@@ -50,7 +50,8 @@ def test_a_declared_language_limits_the_parser_to_it_and_english() -> None:
     assert dateparse.languages_for("ja") == ("zh", "ja", "ko", "en")
     assert dateparse.languages_for(None) == dateparse.LANGUAGES
     assert dateparse.languages_for("xx") == dateparse.LANGUAGES
-    with dateparse.language_hint("de"):
+    assert dateparse.languages_for("no") == ("nb", "en")
+    with dateparse.language_hint(lambda: "de"):
         assert dateparse.news_date_parser() is dateparse.date_parser(("de", "en"))
     assert dateparse.news_date_parser() is dateparse.date_parser(dateparse.LANGUAGES)
 
