@@ -9,6 +9,9 @@ _WARM_PAGE = (
     + b"<p>This paragraph only loads the extraction code and its data once per worker.</p>" * 8
     + b"</article></body></html>"
 )
+# Set in the forkserver by its warm-up and inherited by every worker forked from it, whose own
+# call (the pool's initializer) then has nothing left to do.
+_warmed = False
 
 
 def warm() -> None:
@@ -20,4 +23,7 @@ def warm() -> None:
     its own extraction finds little). Built here, in the forkserver, they were most of its
     warm-up, paid by every crawl, including an hourly one that extracts five pages.
     """
-    extract_article(_WARM_PAGE, "http://localhost/warm-up")
+    global _warmed
+    if not _warmed:
+        extract_article(_WARM_PAGE, "http://localhost/warm-up")
+        _warmed = True
