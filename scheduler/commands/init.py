@@ -22,8 +22,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "init",
         help="write a starter config and create the database",
-        description="Write a commented starter config (unless one exists) and create or "
-        "upgrade the database. Safe to run again.",
+        description="Write a commented starter config (unless one exists), create or "
+        "upgrade the database, and train the relevance model from the seeds unless one is "
+        "saved already. Safe to run again.",
     )
     p.add_argument(
         "--force",

@@ -173,6 +173,8 @@ def row(name: str, pages: int, m: Measured, loop_wall: float | None = None) -> d
 def print_processes(m: Measured) -> None:
     """Where the CPU went, per process (last /proc sample of each: a lower bound)."""
     for name, cpu in sorted(m.per_process.items(), key=lambda kv: -kv[1]):
+        if name.strip().isdigit():  # sampled as it exited, without its command line
+            continue
         print(f"    {cpu:6.2f} CPU s  {name}")
 
 
