@@ -250,9 +250,7 @@ def main(argv: list[str] | None = None) -> int:
             before = served(site)
             cli = [str(BIN / "trafilatura"), "--config-file", str(settings)]
             m = measure([*cli, "-i", str(urls), "--parallel", str(n)])
-            rows["cli"] = row(
-                f"`trafilatura -i urls.txt --parallel {n}`", served(site) - before, m
-            )
+            rows["cli"] = row(f"`trafilatura -i urls.txt --parallel {n}`", served(site) - before, m)
     if not args.no_peers:
         for procs in sorted({1, n}):
             m, loop, count = extraction_alone(args.corpus, procs)
