@@ -24,6 +24,7 @@ from twisted.python.failure import Failure
 from crawler import stats as st
 from crawler.interrupt import CrawlInterrupted, Interruption
 from crawler.items import ArticleItem
+from crawler.memory import unmap_large_allocations
 from crawler.scrapy_compat import remove_callback_delay
 from crawler.settings import build_settings
 from crawler.spec import CrawlJob
@@ -199,6 +200,7 @@ def run_crawl(job: CrawlJob, *, progress: Progress | None = None) -> CrawlSummar
     the run is recorded ``interrupted`` and the summary's ``interruption`` says by what.
     """
     started = time.monotonic()
+    unmap_large_allocations()
     names = [s.name for s in job.sources]
     engine = make_engine(job.database_url)
     try:

@@ -37,6 +37,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Off with COOKIES_ENABLED too: Scrapy loads the class even when it is disabled, and its
     # module imports tldextract and requests (about 60 ms of every crawl's start-up).
     "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
+    # The same redirects, without decoding every page in this process (see the module).
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.meta_refresh.HeadMetaRefreshMiddleware": 580,
 }
 
 EXTENSIONS = {

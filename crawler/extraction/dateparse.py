@@ -7,12 +7,24 @@ about 2 s of CPU in every process that extracts; with the languages below it cos
 On the evaluation corpus (347 pages) every extracted date is identical either way. A date
 written in another language, on a page without a machine-readable date, is not found here;
 the article then gets the date its feed or sitemap gave, when there is one.
+
+Even those 38 locales cost about 1.2 CPU s to build in each process (dateparser compiles each
+locale's regexes as it tries it), which a crawl of five pages cannot afford and which a worker
+pays again on its first page that needs it. So :func:`extract_article` passes the language the
+page declares (``<html lang>``; else the language its text looks like) through
+:func:`language_hint`, and the parser for that page knows only that language, English, and (for
+Chinese, Japanese and Korean pages) the other two: a few hundredths of a second to build. A page
+in no language of :data:`LANGUAGES` (or none recognised) gets the parser with every language.
+On the corpus every date is identical either way (issue 16).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import htmldate.extractors
@@ -36,12 +48,48 @@ _SETTINGS = {
 }
 
 
+# Written with the same year-month-day characters: a Japanese page may be read as Chinese.
+_CJK = ("zh", "ja", "ko")
+# Codes pages declare that dateparser spells differently.
+_ALIASES = {"no": "nb"}
+_hint: ContextVar[Callable[[], str | None] | None] = ContextVar(
+    "newsmon_date_language", default=None
+)
+
+
+@contextmanager
+def language_hint(language: Callable[[], str | None]) -> Iterator[None]:
+    """Within this block, dates are parsed in the language ``language()`` returns (called
+    only when a date needs dateparser at all, at most once)."""
+    token = _hint.set(functools.cache(language))
+    try:
+        yield
+    finally:
+        _hint.reset(token)
+
+
+def languages_for(hint: str | None) -> tuple[str, ...]:
+    """The languages tried for a page declaring ``hint``: all of :data:`LANGUAGES` when it
+    declares none of them."""
+    hint = _ALIASES.get(hint or "", hint)
+    if hint not in LANGUAGES:
+        return LANGUAGES
+    related = _CJK if hint in _CJK else (hint,)
+    return tuple(dict.fromkeys((*related, "en")))
+
+
 @functools.cache
-def news_date_parser() -> Any:
-    """A dateparser ``DateDataParser`` for :data:`LANGUAGES` with htmldate's settings."""
+def date_parser(languages: tuple[str, ...]) -> Any:
+    """A dateparser ``DateDataParser`` for ``languages`` with htmldate's settings."""
     from dateparser import DateDataParser
 
-    return DateDataParser(languages=list(LANGUAGES), settings=_SETTINGS)
+    return DateDataParser(languages=list(languages), settings=_SETTINGS)
+
+
+def news_date_parser() -> Any:
+    """The parser for :data:`LANGUAGES`, or for the language of :func:`language_hint`."""
+    hint = _hint.get()
+    return date_parser(languages_for(hint() if hint is not None else None))
 
 
 def install() -> bool:
@@ -50,5 +98,5 @@ def install() -> bool:
     if not callable(getattr(htmldate.extractors, "get_external_parser", None)):
         logger.warning("htmldate has no get_external_parser; using its own date parser")
         return False
-    htmldate.extractors.get_external_parser = news_date_parser
+    htmldate.extractors.get_external_parser = news_date_parser  # type: ignore[assignment]
     return True

@@ -6,6 +6,7 @@ Pure and picklable, so it runs unchanged in the worker processes of ExtractionPo
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import re
 import warnings
@@ -81,7 +82,9 @@ def _extract(
     tree = load_html(_strip_blocks(html))
     if tree is None:
         return None
-    with warnings.catch_warnings():
+    declared = declared_language(tree)
+    hint = functools.partial(_page_language, tree, declared)
+    with warnings.catch_warnings(), dateparse.language_hint(hint):
         # dateutil warns about time-zone names it cannot place ("EST"); the date is still
         # usable, and a warning turned into an error (as under pytest) must not lose a page.
         warnings.simplefilter("ignore", UnknownTimezoneWarning)
@@ -96,7 +99,7 @@ def _extract(
         title=_clean(doc.title),
         author=_clean(doc.author),
         published_at=_parse_date(doc.date),
-        language=guess_language(text) or declared_language(tree),
+        language=guess_language(text) or declared,
         site_name=_clean(doc.sitename),
         canonical_url=_canonical_url(tree, url),
         encoding=encoding,
@@ -140,6 +143,14 @@ def _strip_blocks(html: str) -> str:
         pos = closing.end()
     parts.append(html[pos:])
     return "".join(parts)
+
+
+def _page_language(tree: HtmlElement, declared: str | None) -> str | None:
+    """The declared language, else a guess from the page's text: for reading its dates."""
+    if declared is not None:
+        return declared
+    body = tree.find("body")
+    return guess_language(" ".join((tree if body is None else body).itertext())[:5000])
 
 
 def _looks_like_article(text: str) -> bool:

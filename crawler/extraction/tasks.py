@@ -18,13 +18,13 @@ from crawler.extraction.result import Extracted
 
 if TYPE_CHECKING:
     from crawler.relevance import RelevanceModel, Score
-    from storage.dedup import Signer
+    from storage.signature import Signer
 
 # Modules the tasks import besides extraction (scoring, signing): the forkserver imports them
 # once and every worker shares them, instead of each worker importing them on its first page.
-# Signing loads numpy and SQLAlchemy (storage.dedup): about 50 MB per worker when each
-# imported them itself, measured on the corpus crawl.
-WORKER_PRELOAD = ("crawler.relevance", "storage.dedup")
+# Signing loads numpy (storage.signature, not storage.dedup, which would bring SQLAlchemy and
+# the models into every worker for nothing: 0.4 CPU s of each crawl's warm-up, issue 16).
+WORKER_PRELOAD = ("crawler.relevance", "storage.signature")
 
 # Raw pages are archived for re-extraction, not served: level 1 compresses news HTML about 4x
 # at a fraction of the CPU of the default level 6 (which was half of the store stage's time).
@@ -79,11 +79,11 @@ def score_article(
 
 @functools.lru_cache(maxsize=4)
 def _signer(num_perm: int, shingle_words: int) -> Signer:
-    from storage.dedup import Signer
+    from storage.signature import Signer
 
     return Signer(num_perm, shingle_words)
 
 
 def sign_text(text: str, num_perm: int, shingle_words: int) -> tuple[str, bytes]:
-    """``(text_hash, minhash)`` of ``text`` for the dedup index (see ``storage.dedup.Signer``)."""
+    """``(text_hash, minhash)`` of ``text`` for the dedup index (``storage.signature.Signer``)."""
     return _signer(num_perm, shingle_words).sign(text)

@@ -22,8 +22,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "init",
         help="write a starter config and create the database",
-        description="Write a commented starter config (unless one exists) and create or "
-        "upgrade the database. Safe to run again.",
+        description="Write a commented starter config (unless one exists), create or "
+        "upgrade the database, and train the relevance model from the seeds unless one is "
+        "saved already. Safe to run again.",
     )
     p.add_argument(
         "--force",
@@ -98,4 +99,18 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     finally:
         engine.dispose()
     print(f"database: {engine.url.render_as_string(hide_password=True)} (ready)")
+    train_if_missing(cfg.resolve(cfg.relevance.model_dir), cfg.seeds_path, cfg.relevance.threshold)
     return 0
+
+
+def train_if_missing(model_dir: Path, seeds: Path, threshold: float) -> None:
+    """Train the relevance model from the seeds and save it, unless one is saved already:
+    here rather than in the first crawl, which would otherwise spend a few CPU seconds on it
+    while it crawls (issue 16)."""
+    from crawler.relevance import ModelStore, load_model
+
+    if ModelStore(model_dir).current_version() is not None:
+        print(f"model: {model_dir} (kept)")
+        return
+    model = load_model(model_dir, seeds, threshold)
+    print(f"model: {model_dir} (trained from {seeds}: {model.version})")

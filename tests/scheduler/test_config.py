@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from crawler.relevance import ModelStore
 from scheduler.cli import main
 from scheduler.config import load_config, parse_config
 from storage.exceptions import ConfigError
@@ -187,10 +188,15 @@ def test_init_writes_a_valid_starter_config_and_database(tmp_path: Path) -> None
     db = tmp_path / "cfg" / "newsmon.db"
     assert db.exists() and (db.stat().st_mode & 0o777) == 0o600
     assert (path.stat().st_mode & 0o777) == 0o600
-    # Running init again keeps the edited config.
+    # The relevance model is trained by init, not by the first crawl.
+    model = ModelStore(tmp_path / "cfg" / "model")
+    trained = model.current_version()
+    assert trained is not None
+    # Running init again keeps the edited config, and the model.
     path.write_text(path.read_text() + "\n# my edit\n")
     assert main(["--config", str(path), "init"]) == 0
     assert "# my edit" in path.read_text()
+    assert model.current_version() == trained
 
 
 def _has(command: str) -> bool:

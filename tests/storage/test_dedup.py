@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 import storage.dedup as dedup_mod
+import storage.signature as signature_mod
 from storage.articles import insert_article
 from storage.dedup import DedupDecision, DedupIndex, lock_archive, normalize_text, text_hash
 from storage.engine import session_scope
@@ -212,12 +213,12 @@ def test_near_duplicates_near_the_threshold_are_rarely_missed(
 def test_word_memo_overflow_keeps_every_needed_word(monkeypatch: pytest.MonkeyPatch) -> None:
     """A page whose vocabulary overflows the memo used to raise KeyError (and was lost)."""
 
-    monkeypatch.setattr(dedup_mod, "_WORD_MEMO_LIMIT", 10)
+    monkeypatch.setattr(signature_mod, "_WORD_MEMO_LIMIT", 10)
     memo = {f"old{i}": i for i in range(8)}
     words = ["old1", "new1", "new2", "new3", "old1"]
-    hashes = dedup_mod.word_hashes(words, memo)
+    hashes = signature_mod.word_hashes(words, memo)
     assert len(hashes) == 5 and hashes[0] == hashes[4]
-    assert list(hashes) == list(dedup_mod.word_hashes(words))  # same as without a memo
+    assert list(hashes) == list(signature_mod.word_hashes(words))  # same as without a memo
 
 
 @pytest.mark.parametrize("num_perm", [16, 64, 128, 256])

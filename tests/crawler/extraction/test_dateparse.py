@@ -42,3 +42,41 @@ def test_a_russian_date_in_words_reaches_the_article() -> None:
     got = extract_article(page, "http://news.example/otstavka-gubernatora")
     assert got is not None
     assert got.published_at == dt.datetime(2016, 8, 15, 13, 43, tzinfo=dt.UTC)
+
+
+def test_a_declared_language_limits_the_parser_to_it_and_english() -> None:
+    assert dateparse.languages_for("ru") == ("ru", "en")
+    assert dateparse.languages_for("en") == ("en",)
+    assert dateparse.languages_for("ja") == ("zh", "ja", "ko", "en")
+    assert dateparse.languages_for(None) == dateparse.LANGUAGES
+    assert dateparse.languages_for("xx") == dateparse.LANGUAGES
+    assert dateparse.languages_for("no") == ("nb", "en")
+    with dateparse.language_hint(lambda: "de"):
+        assert dateparse.news_date_parser() is dateparse.date_parser(("de", "en"))
+    assert dateparse.news_date_parser() is dateparse.date_parser(dateparse.LANGUAGES)
+
+
+@pytest.mark.parametrize(
+    ("lang", "written", "expected"),
+    [
+        ("ru", "15 августа 2016, 13:43", dt.datetime(2016, 8, 15, 13, 43, tzinfo=dt.UTC)),
+        ("ja", "2016年10月14日07:17", dt.datetime(2016, 10, 14, 7, 17, tzinfo=dt.UTC)),
+        (None, "12. März 2024", dt.datetime(2024, 3, 12, tzinfo=dt.UTC)),
+    ],
+)
+def test_a_date_in_words_on_a_page_that_declares_its_language(
+    lang: str | None, written: str, expected: dt.datetime
+) -> None:
+    """The page's declared language (or none: every language) finds its date in words."""
+    attr = f' lang="{lang}"' if lang else ""
+    page = (
+        f"<html{attr}><head><title>Title</title></head><body><article>"
+        f"<h1>Title</h1><span class='date'>{written}</span>"
+        + "".join(
+            f"<p>Paragraph {i} of the article, long enough for it to be kept.</p>" for i in range(8)
+        )
+        + "</article></body></html>"
+    ).encode()
+    got = extract_article(page, "http://news.example/a-page")
+    assert got is not None
+    assert got.published_at == expected

@@ -1,0 +1,40 @@
+"""Meta-refresh redirects are followed, read from the head of the page only."""
+
+from __future__ import annotations
+
+from scrapy import Spider
+from scrapy.http import HtmlResponse, Request
+from scrapy.settings import Settings
+
+from crawler.middlewares.meta_refresh import HEAD_BYTES, HeadMetaRefreshMiddleware
+
+BIG_TEXT = "<p>Новости дня, длинный абзац статьи.</p>" * 2000  # well over HEAD_BYTES
+
+
+def respond(head: str, body: str = BIG_TEXT) -> tuple[Request, HtmlResponse, object]:
+    mw = HeadMetaRefreshMiddleware(Settings())
+    spider = Spider("s")
+    req = Request("http://news.test/old.html")
+    page = f"<html><head><meta charset='utf-8'>{head}</head><body>{body}</body></html>"
+    resp = HtmlResponse(req.url, body=page.encode(), request=req)
+    return req, resp, mw.process_response(req, resp, spider)
+
+
+def test_a_big_page_with_a_meta_refresh_is_redirected() -> None:
+    _, _, out = respond('<meta http-equiv="refresh" content="0; url=/new.html">')
+    assert isinstance(out, Request)
+    assert out.url == "http://news.test/new.html"
+
+
+def test_a_big_page_without_one_comes_through_whole_and_undecoded() -> None:
+    _, resp, out = respond("<title>Статья</title>")
+    assert out is resp
+    assert len(resp.body) > HEAD_BYTES
+    assert out.body.endswith(b"</html>")
+    # The point of the middleware: the page is not decoded in the crawl process.
+    assert getattr(resp, "_cached_ubody", None) is None
+
+
+def test_a_small_page_with_a_meta_refresh_is_redirected() -> None:
+    _, _, out = respond('<meta http-equiv="refresh" content="0; url=/new.html">', body="x")
+    assert isinstance(out, Request)
