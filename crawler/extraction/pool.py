@@ -65,8 +65,8 @@ def start_forkserver(preload: tuple[str, ...] = ()) -> BaseContext:
     """Start the forkserver that workers are forked from, with its warm-up, and return the
     multiprocessing context to use ('spawn' where there is no forkserver).
 
-    The forkserver's warm-up (trafilatura, dateparser's all-locale parser, justext's stoplists:
-    about 2.5 s of CPU) runs in its own process and overlaps whatever the caller does next; it
+    The forkserver's warm-up (crawler/extraction/warmup.py: trafilatura's imports and a first
+    parse; what only some pages need is left to them) runs in its own process and overlaps whatever the caller does next; it
     is not started earlier than the first article (an early start made a crawl with nothing new
     wait for the warm-up at exit: 3.2 s instead of 1.5 s). Only the first call starts it; the
     preload list of later calls is ignored. ``preload`` names further modules the workers'
