@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from crawler.matching.names import names_in
 from crawler.runner import run_crawl
 from scheduler.commands.crawl import summary_table
 from scheduler.config import DATABASE_ENV, load_config
@@ -120,14 +121,14 @@ def _demo(args: argparse.Namespace, ctx: Context, workdir: Path, out: TextIO) ->
     return 0
 
 
-def _why(why: dict[str, Any] | None) -> str:
-    if not why:
-        return ""
-    terms = ", ".join(str(t) for t in why.get("terms", [])[:5])
-    parts = [f"terms: {terms}" if terms else "", why.get("summary") or ""]
-    seed = why.get("nearest_seed")
-    if seed:
-        parts.append(f"nearest seed: {seed}")
+def _why(title: str, text: str, why: dict[str, Any] | None) -> str:
+    """Why it is relevant, in the digest's words: the concepts and the names it matched."""
+    concepts = list((why or {}).get("concepts") or {})[:4]
+    names = names_in(title, text)
+    parts = [
+        f"about {', '.join(concepts)}" if concepts else "",
+        f"names: {', '.join(names)}" if names else "",
+    ]
     return "; ".join(p for p in parts if p)
 
 
@@ -155,7 +156,7 @@ def top_stories(database_url: str, limit: int) -> str:
             for rank, art in enumerate(stories[:limit], start=1):
                 lines.append(f"{rank:>2}. {art.relevance_score or 0.0:.2f}  {art.title}")
                 lines.append(f"      source: {art.source}  {art.url}")
-                if why := _why(art.why):
+                if why := _why(art.title or "", art.text or "", art.why):
                     lines.append(f"      why: {why}")
                 for copy in copies.get(art.cluster_id or -1, []):
                     lines.append(f"      also reported by: {copy}")
