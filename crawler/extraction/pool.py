@@ -66,11 +66,12 @@ def start_forkserver(preload: tuple[str, ...] = ()) -> BaseContext:
     multiprocessing context to use ('spawn' where there is no forkserver).
 
     The forkserver's warm-up (crawler/extraction/warmup.py: trafilatura's imports and a first
-    parse; what only some pages need is left to them) runs in its own process and overlaps whatever the caller does next; it
-    is not started earlier than the first article (an early start made a crawl with nothing new
-    wait for the warm-up at exit: 3.2 s instead of 1.5 s). Only the first call starts it; the
-    preload list of later calls is ignored. ``preload`` names further modules the workers'
-    tasks import (the relevance model's code, say): imported once there, shared by every worker.
+    parse; what only some pages need is left to them) runs in its own process and overlaps
+    whatever the caller does next; it is not started earlier than the first article (an early
+    start made a crawl with nothing new wait for the warm-up at exit: 3.2 s instead of 1.5 s).
+    Only the first call starts it; the preload list of later calls is ignored. ``preload``
+    names further modules the workers' tasks import (the relevance model's code, say): imported
+    once there, shared by every worker.
     """
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
