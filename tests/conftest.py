@@ -1,11 +1,13 @@
-"""Fixtures shared by every test folder: service URLs and the shared corpus path."""
+"""Fixtures shared by every test folder: service URLs, the shared corpus path and a browser."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -73,3 +75,25 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'newsmon.db'}"
     url: str = request.getfixturevalue("pg_url")
     return url
+
+
+CHROMIUM = os.environ.get("NEWSMON_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's chromium driven by Playwright, or skip with the reason.
+
+    One per test process: Playwright's sync API keeps its event loop running (in a greenlet)
+    while it is open, so a second ``sync_playwright()`` in the same process is refused; every
+    browser test shares this one."""
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        pytest.skip(f"no chromium at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("playwright is not installed (pip install -e '.[test]')")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
-import shutil
 import socket
 import threading
 import time
@@ -27,7 +25,6 @@ from storage.migrate import upgrade
 from storage.records import ArticleRecord
 
 NOW = dt.datetime(2026, 5, 20, 9, 0, tzinfo=dt.UTC)
-CHROMIUM = os.environ.get("NEWSMON_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
 HOSTILE_TITLE = '<script>document.title="pwned"</script><img src=x onerror=alert(1)>'
 
@@ -164,21 +161,6 @@ def serve(desk: Desk, inbox_size: int = 50) -> Iterator[Served]:
     yield Served(f"http://127.0.0.1:{port}", state)
     server.should_exit = True
     thread.join(10)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """Debian's chromium driven by Playwright, or skip with the reason."""
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        pytest.skip(f"no chromium at {CHROMIUM} (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("playwright is not installed (pip install -e '.[test]')")
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield b
-        b.close()
 
 
 def screenshot(pg: Any, name: str) -> None:

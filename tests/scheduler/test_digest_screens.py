@@ -1,24 +1,21 @@
 """The digest's HTML as a reader sees it: headless Chromium (Playwright driving Debian's
-/usr/bin/chromium) at a desktop and a phone width. Screenshots are kept under the test's
-tmp folder; the checks are what a reader would notice: the headline list comes first, a
+/usr/bin/chromium) at a desktop and a phone width. Screenshots are kept in tests/screenshots/
+(not versioned); the checks are what a reader would notice: the headline list comes first, a
 headline jumps to its story, nothing runs off the side of a phone screen."""
 
 from __future__ import annotations
 
 import email
 import email.policy
-import shutil
 from email.message import EmailMessage
 from pathlib import Path
-
-import pytest
+from typing import Any
 
 from scheduler.cli import main
 from tests.scheduler.digest_support import article, migrated, parts, seed
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-
+# Kept to look at (test output, not versioned), beside the desk's pages.
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 
 
@@ -55,33 +52,28 @@ def _digest_html(tmp_path: Path) -> Path:
     return page
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no chromium at /usr/bin/chromium")
-def test_digest_reads_at_desktop_and_phone_widths(tmp_path: Path) -> None:
+def test_digest_reads_at_desktop_and_phone_widths(tmp_path: Path, browser: Any) -> None:
     page_file = _digest_html(tmp_path)
-    with playwright.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            for name, (width, height) in WIDTHS.items():
-                page = browser.new_page(viewport={"width": width, "height": height})
-                page.goto(page_file.as_uri())
-                headlines = page.locator("ol.headlines > li")
-                assert headlines.count() == 12
-                # The headline list is on the first screen, before any story.
-                box = headlines.first.bounding_box()
-                assert box is not None and box["y"] < height
-                first_story = page.locator("li.story").first.bounding_box()
-                assert first_story is not None and first_story["y"] > box["y"]
-                # Nothing wider than the screen (long words wrap).
-                overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-                assert overflow <= 0, f"{name}: {overflow}px off the side"
-                # A headline jumps to its story.
-                page.locator("ol.headlines a").nth(7).click()
-                assert page.evaluate("location.hash") == "#story-8"
-                target = page.locator("#story-8").bounding_box()
-                assert target is not None and 0 <= target["y"] < height / 2
-                shot = tmp_path / f"digest-{name}.png"
-                page.screenshot(path=str(shot), full_page=True)
-                assert shot.stat().st_size > 10_000
-                page.close()
-        finally:
-            browser.close()
+    for name, (width, height) in WIDTHS.items():
+        page = browser.new_page(viewport={"width": width, "height": height})
+        page.goto(page_file.as_uri())
+        headlines = page.locator("ol.headlines > li")
+        assert headlines.count() == 12
+        # The headline list is on the first screen, before any story.
+        box = headlines.first.bounding_box()
+        assert box is not None and box["y"] < height
+        first_story = page.locator("li.story").first.bounding_box()
+        assert first_story is not None and first_story["y"] > box["y"]
+        # Nothing wider than the screen (long words wrap).
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{name}: {overflow}px off the side"
+        # A headline jumps to its story.
+        page.locator("ol.headlines a").nth(7).click()
+        assert page.evaluate("location.hash") == "#story-8"
+        target = page.locator("#story-8").bounding_box()
+        assert target is not None and 0 <= target["y"] < height / 2
+        SCREENSHOTS.mkdir(exist_ok=True)
+        shot = SCREENSHOTS / f"digest-{name}.png"
+        page.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 10_000
+        page.close()
