@@ -252,6 +252,18 @@ class SourceHealth:
     detail: str | None = None
 
 
+def _latest_error(session: Session, source: str, window: list[Any]) -> str | None:
+    """The source's error of its latest run in the window that had one (by run order, not
+    the alphabetically largest); an indexed walk of ``crawl_run_sources(source, run_id)``."""
+    return session.scalar(
+        select(CrawlRunSource.last_error)
+        .join(CrawlRun, CrawlRun.id == CrawlRunSource.run_id)
+        .where(CrawlRunSource.source == source, CrawlRunSource.last_error.is_not(None), *window)
+        .order_by(CrawlRunSource.run_id.desc())
+        .limit(1)
+    )
+
+
 def source_health(
     session: Session, *, since: dt.datetime | None, until: dt.datetime
 ) -> list[SourceHealth]:
@@ -272,7 +284,7 @@ def source_health(
             func.sum(CrawlRunSource.fetched),
             func.sum(CrawlRunSource.not_modified),
             func.sum(CrawlRunSource.errors),
-            func.max(CrawlRunSource.last_error),
+            func.count(CrawlRunSource.last_error),
             func.sum(CrawlRunSource.new),
         )
         .join(CrawlRun, CrawlRun.id == CrawlRunSource.run_id)
@@ -291,7 +303,8 @@ def source_health(
     quiet = skip_reports(session, [r[0] for r in rows if not r[7]])
     out: list[SourceHealth] = []
     seen: set[str] = set()
-    for name, runs, discovered, fetched, not_modified, errors, last_error, _new in rows:
+    for name, runs, discovered, fetched, not_modified, errors, erred, _new in rows:
+        last_error = _latest_error(session, name, window) if erred else None
         src = health.get(name)
         problem = None
         detail = None

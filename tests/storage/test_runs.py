@@ -116,3 +116,19 @@ def test_a_reused_pid_does_not_keep_an_old_run_alive(sessions: sessionmaker[Sess
         assert mark_stale_runs(s) == 1
         assert s.get_one(CrawlRun, old).status == "killed"
         assert s.get_one(CrawlRun, current).status == "running"
+
+
+def test_the_digest_shows_a_failing_source_s_latest_error(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Not the alphabetically largest: "HTTP 503" sorts after "DNS ...", but came first."""
+    from storage.digests import source_health
+
+    for error in ("HTTP 503 on feed", "DNS lookup failed"):
+        with session_scope(sessions) as s:
+            run_id = start_run(s, ["beta"], os.getpid())
+            finish_run(s, run_id, "failed", {}, {"beta": SourceCounts(errors=1, last_error=error)})
+    with session_scope(sessions) as s:
+        until = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
+        [beta] = source_health(s, since=None, until=until)
+        assert beta.last_error == "DNS lookup failed"
