@@ -7,7 +7,7 @@ from typing import Any
 
 from storage.models import Article
 
-# Scripts depend on these names (DESIGN.md, "Contracts"); only ever append.
+# Scripts depend on these names (README, "Commands": a contract); only ever append.
 EXPORT_FIELDS: tuple[str, ...] = (
     "id",
     "url",

@@ -1,4 +1,4 @@
-"""The layers import one way: storage <- crawler <- scheduler (DESIGN.md, "Layering").
+"""The layers import one way: storage <- crawler <- scheduler (README, "Development": Layout).
 
 Read from the source with ``ast``, so a violating import fails here even if it sits in a
 function body or a module no test imports.
