@@ -4,8 +4,10 @@ spider    -> url, source, body, http_encoding, content_type, hint_* (from feed/s
 100 extract -> text, title, author, published_at, language, site_name, canonical_url,
                body_gz (the raw page compressed in the worker; body is emptied)
 200 score   -> relevance_score, relevant, why, model_version
-300 dedup   -> text_hash, minhash, duplicate_of, duplicate_kind, cluster_id
-400 store   -> id
+220 watch   -> why["watch"], relevant (a [[watch]] rule matched: always relevant)
+250 signature -> text_hash, minhash (signed in an extraction worker)
+400 store   -> duplicate_of, duplicate_kind, cluster_id, id (the duplicate check and the
+               insert in one transaction; see crawler/pipelines/store.py)
 """
 
 from __future__ import annotations
