@@ -91,6 +91,27 @@ def watch_counts(stats: Mapping[str, Any]) -> dict[str, int]:
     }
 
 
+def open_run(session: Any, job: CrawlJob) -> int:
+    """Record a new crawl run of ``job``'s sources (a crawl's or a fleet worker's); its id."""
+    mark_stale_runs(session)
+    for spec in job.sources:
+        register_source(session, spec.name, spec.url, spec.kind)
+    return start_run(session, [s.name for s in job.sources], os.getpid())
+
+
+def close_run(
+    session: Any,
+    run_id: int,
+    status: str,
+    stats: dict[str, Any],
+    per_source: Mapping[str, SourceCounts],
+    error: str | None,
+) -> None:
+    """Record how run ``run_id`` ended, with the watch-list matches it counted."""
+    finish_run(session, run_id, status, stats, dict(per_source), error=error)
+    add_watch_counts(session, watch_counts(stats), utcnow())
+
+
 def _jsonable(stats: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in stats.items():
@@ -206,10 +227,7 @@ def run_crawl(job: CrawlJob, *, progress: Progress | None = None) -> CrawlSummar
     try:
         writes = make_session_factory(engine, write=True)
         with session_scope(writes) as session:
-            mark_stale_runs(session)
-            for spec in job.sources:
-                register_source(session, spec.name, spec.url, spec.kind)
-            run_id = start_run(session, names, os.getpid())
+            run_id = open_run(session, job)
             # From the per-source counters: no pass over the archive.
             stored = totals(session).articles
         process: CrawlerProcess | None = None
@@ -264,8 +282,7 @@ def run_crawl(job: CrawlJob, *, progress: Progress | None = None) -> CrawlSummar
         if failures:
             error = f"{type(failures[0].value).__name__}: {failures[0].value}"
         with session_scope(writes) as session:
-            finish_run(session, run_id, status, stats, per_source, error=error)
-            add_watch_counts(session, watch_counts(stats), utcnow())
+            close_run(session, run_id, status, stats, per_source, error)
         if failures:
             exc = failures[0].value
             assert exc is not None

@@ -31,7 +31,7 @@ from crawler.fleet.keys import FleetKeys
 from crawler.fleet.registry import BEAT_SECONDS, Registry, WorkerRecord, new_worker_id
 from crawler.fleet.setup import apply_fleet_settings, connect
 from crawler.items import ArticleItem
-from crawler.runner import _jsonable, run_status
+from crawler.runner import _jsonable, close_run, open_run, run_status
 from crawler.scrapy_compat import remove_callback_delay
 from crawler.settings import build_settings
 from crawler.spec import CrawlJob
@@ -40,7 +40,6 @@ from crawler.spiders.known import ArchiveKnownUrls
 from crawler.spiders.news import NewsSpider
 from crawler.spiders.visits import VisitLog
 from storage.engine import make_engine, make_session_factory, session_scope
-from storage.runs import finish_run, mark_stale_runs, register_source, start_run
 
 logger = logging.getLogger(__name__)
 
@@ -156,10 +155,7 @@ def run_worker(job: CrawlJob, *, until_empty: bool = False) -> int:
     try:
         writes = make_session_factory(engine, write=True)
         with session_scope(writes) as session:
-            mark_stale_runs(session)
-            for spec in job.sources:
-                register_source(session, spec.name, spec.url, spec.kind)
-            run_id = start_run(session, names, os.getpid())
+            run_id = open_run(session, job)
         record = WorkerRecord(
             id=worker_id,
             host=worker_id.split(":")[0],
@@ -246,7 +242,8 @@ def run_worker(job: CrawlJob, *, until_empty: bool = False) -> int:
         if failures:
             error = f"{type(failures[0].value).__name__}: {failures[0].value}"
         with session_scope(writes) as session:
-            finish_run(session, run_id, status, stats, per_source, error=error)
+            # The watch-list matches of what this worker stored count as a crawl's do.
+            close_run(session, run_id, status, stats, per_source, error)
         if failures:
             first = failures[0].value
             assert first is not None
