@@ -85,6 +85,9 @@ def summary_table(summary: CrawlSummary) -> str:
     return "\n".join(lines)
 
 
+FLEET_ALERT_WINDOW = dt.timedelta(days=1)
+
+
 def send_alerts(ctx: Context, since: dt.datetime, out: TextIO | None) -> None:
     """The immediate alerts of the stories this crawl stored (scheduler.alerts)."""
     from scheduler.alerts.service import AlertService, Sender
@@ -162,7 +165,13 @@ def run(args: argparse.Namespace, ctx: Context, out: TextIO | None = None) -> in
                         describe(c.skipped, limit=9),
                     )
         if cfg.alerts.active and summary.interruption is None:
-            send_alerts(ctx, started, out if ctx.interactive else None)
+            since = started
+            if job.fleet_url:
+                # Fleet discovery stores nothing itself: the workers store what it queued after
+                # it returns, so it alerts what the fleet stored in the last day (stories alerted
+                # before are skipped; the window is read through an index).
+                since = started - FLEET_ALERT_WINDOW
+            send_alerts(ctx, since, out if ctx.interactive else None)
     if summary.interruption is not None:
         raise RunInterruptedError(
             f"crawl run {summary.run_id} interrupted by {summary.interruption.signal_name}; "
