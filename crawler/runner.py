@@ -25,7 +25,7 @@ from crawler import stats as st
 from crawler.interrupt import CrawlInterrupted, Interruption
 from crawler.items import ArticleItem
 from crawler.memory import unmap_large_allocations
-from crawler.scrapy_compat import remove_callback_delay
+from crawler.scrapy_compat import fast_event_loop_lookup, remove_callback_delay
 from crawler.settings import build_settings
 from crawler.spec import CrawlJob
 from crawler.spiders.fetch_state import FetchStateStore
@@ -196,6 +196,7 @@ def _start(
     for name, level in levels.items():
         logging.getLogger(name).setLevel(level)
     remove_callback_delay()
+    fast_event_loop_lookup()
     crawler = process.create_crawler(NewsSpider)
     if progress is not None:
         _connect_progress(crawler, progress)

@@ -32,7 +32,7 @@ from crawler.fleet.registry import BEAT_SECONDS, Registry, WorkerRecord, new_wor
 from crawler.fleet.setup import apply_fleet_settings, connect
 from crawler.items import ArticleItem
 from crawler.runner import _jsonable, close_run, open_run, run_status
-from crawler.scrapy_compat import remove_callback_delay
+from crawler.scrapy_compat import fast_event_loop_lookup, remove_callback_delay
 from crawler.settings import build_settings
 from crawler.spec import CrawlJob
 from crawler.spiders.fetch_state import FetchStateStore
@@ -178,6 +178,7 @@ def run_worker(job: CrawlJob, *, until_empty: bool = False) -> int:
         for name, level in levels.items():
             logging.getLogger(name).setLevel(level)
         remove_callback_delay()
+        fast_event_loop_lookup()
         crawler = process.create_crawler(WorkerSpider)
 
         def idle(spider: Spider) -> None:

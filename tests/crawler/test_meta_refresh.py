@@ -38,3 +38,22 @@ def test_a_big_page_without_one_comes_through_whole_and_undecoded() -> None:
 def test_a_small_page_with_a_meta_refresh_is_redirected() -> None:
     _, _, out = respond('<meta http-equiv="refresh" content="0; url=/new.html">', body="x")
     assert isinstance(out, Request)
+
+
+def test_a_page_without_the_word_is_not_even_guessed_at() -> None:
+    # No charset anywhere: reading the head would mean a statistical guess of its encoding.
+    mw = HeadMetaRefreshMiddleware(Settings())
+    req = Request("http://news.test/a.html")
+    resp = HtmlResponse(req.url, body=("<p>Статья</p>" * 10).encode("cp1251"), request=req)
+    assert mw.process_response(req, resp, Spider("s")) is resp
+    assert getattr(resp, "_cached_benc", None) is None
+
+
+def test_a_utf16_page_with_a_meta_refresh_is_still_redirected() -> None:
+    mw = HeadMetaRefreshMiddleware(Settings())
+    req = Request("http://news.test/old.html")
+    page = '<html><head><meta http-equiv="refresh" content="0; url=/new.html"></head></html>'
+    resp = HtmlResponse(req.url, body=page.encode("utf-16"), request=req)
+    out = mw.process_response(req, resp, Spider("s"))
+    assert isinstance(out, Request)
+    assert out.url == "http://news.test/new.html"

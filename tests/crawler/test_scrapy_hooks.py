@@ -4,8 +4,8 @@ changes one fails here, by name, instead of somewhere in a crawl.
 
 Each hook is named in a comment where it is used:
 
-- ``scrapy.core.scraper._defer_sleep``: crawler/scrapy_compat.py (more in its own test,
-  tests/crawler/test_scrapy_compat.py).
+- ``scrapy.core.scraper._defer_sleep`` and ``scrapy.utils.defer._get_asyncio_event_loop``:
+  crawler/scrapy_compat.py (more in its own test, tests/crawler/test_scrapy_compat.py).
 - ``RobotsTxtMiddleware.process_request_2`` and ``._logerror``, ``RetryMiddleware._retry``:
   crawler/middlewares/quiet.py.
 - ``CancelledError`` for DOWNLOAD_MAXSIZE, ``IgnoreRequest`` from
@@ -66,6 +66,15 @@ def _params(fn: object) -> list[str]:
 
 def test_callback_delay_hook_is_there() -> None:
     assert hasattr(scraper, "_defer_sleep")
+
+
+def test_event_loop_lookup_is_a_name_scrapy_defer_calls() -> None:
+    from scrapy.utils import defer as scrapy_defer
+
+    assert callable(scrapy_defer._get_asyncio_event_loop)
+    # Looked up at call time in these, so that patching the module's name takes effect.
+    for fn in (scrapy_defer.deferred_from_coro, scrapy_defer.deferred_to_future):
+        assert "_get_asyncio_event_loop()" in inspect.getsource(fn)
 
 
 def test_robots_middleware_hooks_keep_their_signatures() -> None:
