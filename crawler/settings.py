@@ -43,6 +43,9 @@ DOWNLOADER_MIDDLEWARES = {
 }
 
 EXTENSIONS = {
+    # What the stages share: the extraction pool, the fetch order, the duplicate index and
+    # the spider's URL callbacks (see the module). Every stage looks it up.
+    "crawler.state.CrawlState": 0,
     # Only records the process's peak RSS in the run's stats (nothing reads it) and, when a
     # limit is set (newsmon sets none), mails or stops; its module imports scrapy.mail.
     "scrapy.extensions.memusage.MemoryUsage": None,

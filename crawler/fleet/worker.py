@@ -51,6 +51,7 @@ class WorkerSpider(NewsSpider):
     """The NewsSpider's article side, fed by the frontier; acks each entry when it ends."""
 
     name = "newsmon"
+    fleet: FleetState  # always set: the crawl's CrawlState hands it to the scheduler
 
     def __init__(self, *args: Any, fleet: FleetState, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
