@@ -92,7 +92,8 @@ class CrawlState:
         from crawler.spiders.news import NewsSpider
 
         s = crawler.settings
-        spider = crawler.spider  # made before the extensions (Crawler.crawl)
+        # Made before the extensions (Crawler.crawl; canary in tests/crawler/test_scrapy_hooks.py).
+        spider = crawler.spider
         news = spider if isinstance(spider, NewsSpider) else None
         state = cls(
             s.getint("NEWSMON_EXTRACT_WORKERS", 1),

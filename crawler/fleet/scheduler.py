@@ -108,6 +108,7 @@ class FrontierScheduler:
     # -- the pulling thread ----------------------------------------------------------------
 
     def _wake(self) -> None:
+        # ExecutionEngine._slot.nextcall: private (canary in tests/crawler/test_scrapy_hooks.py).
         engine = self.crawler.engine
         slot = getattr(engine, "_slot", None) if engine is not None else None
         if slot is not None and slot.nextcall is not None:

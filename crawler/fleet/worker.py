@@ -181,6 +181,8 @@ def run_worker(job: CrawlJob, *, until_empty: bool = False) -> int:
         remove_callback_delay()
         crawler = process.create_crawler(WorkerSpider)
 
+        # ExecutionEngine._slot (.scheduler, .nextcall) here and in wake(): private (canary
+        # in tests/crawler/test_scrapy_hooks.py).
         def idle(spider: Spider) -> None:
             scheduler = crawler.engine._slot.scheduler if crawler.engine else None  # type: ignore[union-attr]
             if scheduler is not None and scheduler.has_pending_requests():
