@@ -105,7 +105,7 @@ def build_settings(job: CrawlJob, run_id: int | None = None) -> dict[str, Any]:
         "NEWSMON_ALLOW_PRIVATE_ADDRESSES": o.allow_private_addresses,
         "NEWSMON_EXTRACT_WORKERS": o.extract_workers,
         "NEWSMON_EXTRACT_TIMEOUT": o.extract_timeout,
-        "NEWSMON_MAX_TASKS_PER_WORKER": 0,  # 0 = never recycle (see pipelines/extract.py)
+        "NEWSMON_MAX_TASKS_PER_WORKER": 0,  # 0 = never recycle (see crawler/state.py)
         "NEWSMON_DATABASE_URL": job.database_url,
         "NEWSMON_MODEL_DIR": job.model_dir,
         "NEWSMON_SEEDS_DIR": job.seeds_dir,
