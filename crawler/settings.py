@@ -43,6 +43,9 @@ DOWNLOADER_MIDDLEWARES = {
 }
 
 EXTENSIONS = {
+    # What the stages share: the extraction pool, the fetch order, the duplicate index and
+    # the spider's URL callbacks (see the module). Every stage looks it up.
+    "crawler.state.CrawlState": 0,
     # Only records the process's peak RSS in the run's stats (nothing reads it) and, when a
     # limit is set (newsmon sets none), mails or stops; its module imports scrapy.mail.
     "scrapy.extensions.memusage.MemoryUsage": None,
@@ -102,7 +105,7 @@ def build_settings(job: CrawlJob, run_id: int | None = None) -> dict[str, Any]:
         "NEWSMON_ALLOW_PRIVATE_ADDRESSES": o.allow_private_addresses,
         "NEWSMON_EXTRACT_WORKERS": o.extract_workers,
         "NEWSMON_EXTRACT_TIMEOUT": o.extract_timeout,
-        "NEWSMON_MAX_TASKS_PER_WORKER": 0,  # 0 = never recycle (see pipelines/extract.py)
+        "NEWSMON_MAX_TASKS_PER_WORKER": 0,  # 0 = never recycle (see crawler/state.py)
         "NEWSMON_DATABASE_URL": job.database_url,
         "NEWSMON_MODEL_DIR": job.model_dir,
         "NEWSMON_SEEDS_DIR": job.seeds_dir,

@@ -22,6 +22,7 @@ from scrapy.utils.misc import build_from_crawler, load_object
 from crawler.fleet.frontier import Frontier
 from crawler.fleet.keys import FleetKeys
 from crawler.fleet.setup import connect
+from crawler.state import CrawlState, crawl_state
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -35,8 +36,11 @@ POP_TIMEOUT = 1.0  # seconds a BLMOVE blocks (bounds how long stopping takes)
 
 
 class FrontierScheduler:
-    def __init__(self, crawler: Crawler, server: Redis, keys: FleetKeys, worker_id: str) -> None:
+    def __init__(
+        self, crawler: Crawler, state: CrawlState, server: Redis, keys: FleetKeys, worker_id: str
+    ) -> None:
         self.crawler = crawler
+        self.state = state
         self.server = server
         self.keys = keys
         self.worker_id = worker_id
@@ -54,6 +58,7 @@ class FrontierScheduler:
         s = crawler.settings
         return cls(
             crawler,
+            crawl_state(crawler, "FrontierScheduler"),
             connect(s.get("NEWSMON_FLEET_URL")),
             FleetKeys(s.get("NEWSMON_FLEET_PREFIX")),
             s.get("NEWSMON_FLEET_WORKER"),
@@ -63,9 +68,8 @@ class FrontierScheduler:
 
     def open(self, spider: Spider) -> None:
         self.frontier = Frontier(self.server, spider, self.keys)
-        fleet = getattr(spider, "fleet", None)
-        if fleet is not None:
-            fleet.frontier = self.frontier  # the spider acks through it
+        if self.state.fleet is not None:
+            self.state.fleet.frontier = self.frontier  # the spider acks through it
         self.df.open()
         self._room.set()
         self._thread = threading.Thread(target=self._pull, name="frontier-pull", daemon=True)
@@ -104,6 +108,7 @@ class FrontierScheduler:
     # -- the pulling thread ----------------------------------------------------------------
 
     def _wake(self) -> None:
+        # ExecutionEngine._slot.nextcall: private (canary in tests/crawler/test_scrapy_hooks.py).
         engine = self.crawler.engine
         slot = getattr(engine, "_slot", None) if engine is not None else None
         if slot is not None and slot.nextcall is not None:

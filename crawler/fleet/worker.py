@@ -51,6 +51,7 @@ class WorkerSpider(NewsSpider):
     """The NewsSpider's article side, fed by the frontier; acks each entry when it ends."""
 
     name = "newsmon"
+    fleet: FleetState  # always set: the crawl's CrawlState hands it to the scheduler
 
     def __init__(self, *args: Any, fleet: FleetState, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -181,6 +182,8 @@ def run_worker(job: CrawlJob, *, until_empty: bool = False) -> int:
         fast_event_loop_lookup()
         crawler = process.create_crawler(WorkerSpider)
 
+        # ExecutionEngine._slot (.scheduler, .nextcall) here and in wake(): private (canary
+        # in tests/crawler/test_scrapy_hooks.py).
         def idle(spider: Spider) -> None:
             scheduler = crawler.engine._slot.scheduler if crawler.engine else None  # type: ignore[union-attr]
             if scheduler is not None and scheduler.has_pending_requests():

@@ -11,11 +11,11 @@ from scrapy import Spider
 from crawler import stats as st
 from crawler.extraction.tasks import model_version, score_article
 from crawler.items import ArticleItem
+from crawler.state import CrawlState, crawl_state
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
-    from crawler.extraction import ExtractionPool
     from crawler.relevance import RelevanceModel, Score
 
 
@@ -25,8 +25,8 @@ class ScorePipeline:
     The crawl process never imports the model's code (which pulls in scikit-learn): a crawl
     with nothing new pays nothing for it. The first article waits for one worker to load the
     model (or train and save it, when none is saved yet) before any other is scored, so two
-    workers never train it at once. ``pool`` is the extraction stage's pool (taken from it
-    when the spider opens); ``model`` scores in this process instead (tests, scripts).
+    workers never train it at once. The workers are the crawl's extraction pool (``state``'s);
+    ``model`` scores in this process instead (tests, scripts).
     """
 
     def __init__(
@@ -35,43 +35,36 @@ class ScorePipeline:
         seeds_dir: str,
         threshold: float,
         stats: st.StatsSink,
+        state: CrawlState | None = None,
         model: RelevanceModel | None = None,
-        pool: ExtractionPool | None = None,
     ) -> None:
         self.model_dir = model_dir
         self.seeds_dir = seeds_dir
         self.threshold = threshold
         self.counter = st.Counter(stats)
+        self.state = state
         self.model = model
-        self.pool = pool
-        self._crawler: Crawler | None = None
         self._ready: Future[str] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         s = crawler.settings
-        pipe = cls(
+        return cls(
             s.get("NEWSMON_MODEL_DIR"),
             s.get("NEWSMON_SEEDS_DIR"),
             s.getfloat("NEWSMON_THRESHOLD"),
             crawler.stats,  # type: ignore[arg-type]
+            crawl_state(crawler, "ScorePipeline"),
         )
-        pipe._crawler = crawler
-        return pipe
-
-    def _pool(self) -> ExtractionPool:
-        if self.pool is None:
-            from crawler.pipelines.extract import extraction_stage
-
-            self.pool = extraction_stage(self._crawler, "ScorePipeline").get_pool()
-        return self.pool
 
     async def process_item(self, item: ArticleItem, spider: Spider) -> ArticleItem:
         if self.model is not None:
             score: Score = self.model.score(item.title, item.text, item.language)
             version = self.model.version
         else:
-            pool = self._pool()
+            if self.state is None:
+                raise RuntimeError("ScorePipeline needs a CrawlState or a model")
+            pool = self.state.get_pool()
             if self._ready is None:
                 self._ready = pool.submit_call(
                     model_version, self.model_dir, self.seeds_dir, self.threshold

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import TYPE_CHECKING, Self
+from urllib.parse import urlsplit
 
 from scrapy import Spider
 from sqlalchemy import Engine
 
 from crawler import stats as st
 from crawler.items import ArticleItem
-from crawler.pipelines.dedup import canonical_for, signed_of
+from crawler.state import CrawlState, crawl_state
+from crawler.urls import is_http_url, normalize_url
 from storage.articles import insert_article
 from storage.engine import make_engine, make_session_factory, session_scope
 from storage.records import ArticleRecord
@@ -27,7 +29,22 @@ if TYPE_CHECKING:
 
     from scrapy.crawler import Crawler
 
-    from storage.dedup import DedupIndex
+
+def canonical_for(item: ArticleItem) -> str:
+    """The normalized canonical URL: the page's own claim (rel=canonical, og:url) unless it is
+    unusable or names a site's front page (some sites put that on every article)."""
+    claimed = item.canonical_url
+    if claimed and is_http_url(claimed) and urlsplit(claimed).path.strip("/"):
+        return normalize_url(claimed)
+    return normalize_url(item.url)
+
+
+def signed_of(item: ArticleItem) -> tuple[str, bytes] | None:
+    """``(text_hash, minhash)`` when stage 250 signed the text in a worker, else None (the
+    check then signs it: tests and scripts that skip that stage)."""
+    if item.text_hash is None:
+        return None
+    return item.text_hash, item.minhash or b""
 
 
 def record_for(
@@ -65,22 +82,23 @@ def record_for(
 
 
 class StorePipeline:
-    """Checks each item against the stored archive and stores it, in its own transaction."""
+    """Checks each item against the stored archive and stores it, in its own transaction.
+
+    The duplicate index is the crawl's (``state.index``); without a ``state`` the stage
+    makes its own, with the archive's default parameters (tests, scripts).
+    """
 
     def __init__(
         self,
         database_url: str,
         run_id: int | None,
         stats: st.StatsSink,
-        near_threshold: float | None = None,
-        num_perm: int | None = None,
-        shingle_words: int | None = None,
+        state: CrawlState | None = None,
     ) -> None:
         self.database_url = database_url
         self.run_id = run_id
         self.counter = st.Counter(stats)
-        self._dedup_params = (near_threshold, num_perm, shingle_words)
-        self._index: DedupIndex | None = None
+        self.state = state if state is not None else CrawlState()
         self._engine: Engine | None = None
 
     @classmethod
@@ -91,30 +109,8 @@ class StorePipeline:
             s.get("NEWSMON_DATABASE_URL"),
             int(run_id) if run_id is not None else None,
             crawler.stats,  # type: ignore[arg-type]
-            near_threshold=s.getfloat("NEWSMON_NEAR_THRESHOLD") or None,
-            num_perm=s.getint("NEWSMON_NUM_PERM") or None,
-            shingle_words=s.getint("NEWSMON_SHINGLE_WORDS") or None,
+            crawl_state(crawler, "StorePipeline"),
         )
-
-    @property
-    def index(self) -> DedupIndex:
-        """The duplicate checks (made on first use: numpy is not needed by a crawl that
-        finds nothing new)."""
-        if self._index is None:
-            from storage.dedup import (
-                DEFAULT_NEAR_THRESHOLD,
-                DEFAULT_NUM_PERM,
-                DEFAULT_SHINGLE_WORDS,
-                DedupIndex,
-            )
-
-            threshold, num_perm, shingle_words = self._dedup_params
-            self._index = DedupIndex(
-                threshold or DEFAULT_NEAR_THRESHOLD,
-                num_perm or DEFAULT_NUM_PERM,
-                shingle_words or DEFAULT_SHINGLE_WORDS,
-            )
-        return self._index
 
     def open_spider(self, spider: Spider) -> None:
         self._engine = make_engine(self.database_url)
@@ -130,7 +126,7 @@ class StorePipeline:
             self.open_spider(spider)
         from storage.dedup import lock_archive
 
-        index = self.index
+        index = self.state.index
         canonical = canonical_for(item)
         with session_scope(self._sessions) as session:
             lock_archive(session)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
-from typing import Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 import scrapy
 from scrapy import signals
@@ -42,6 +42,9 @@ from crawler.spec import CrawlOptions, SourceSpec
 from crawler.spiders.known import KnownUrls
 from crawler.spiders.listings import META_KEY, ListingProgress, Validators
 from crawler.urls import normalize_url
+
+if TYPE_CHECKING:
+    from crawler.fleet.worker import FleetState
 
 logger = logging.getLogger(__name__)
 
@@ -112,9 +115,14 @@ def _newest_first(entry: Discovered) -> float:
 
 class NewsSpider(scrapy.Spider):
     """Crawls ``sources``; ``known_urls`` says which normalized URLs are stored already or
-    were fetched before without an article (neither is requested again)."""
+    were fetched before without an article (neither is requested again).
+
+    The stages reach :meth:`is_known` and :meth:`not_stored` (and a fleet worker's ``fleet``)
+    through the crawl's :class:`crawler.state.CrawlState`, which takes them from the spider
+    when Scrapy builds it."""
 
     name = "newsmon"
+    fleet: FleetState | None = None  # a fleet worker's (crawler/fleet/worker.py)
 
     def __init__(
         self,

@@ -180,17 +180,14 @@ def test_crawl_delay_goes_to_the_slot_and_survives_autothrottle() -> None:
     assert "autothrottle_dont_adjust_delay" not in other.meta
 
 
-class KnowsOne(Spider):
-    name = "k"
-
-    def is_known(self, url: str) -> bool:
-        return url == "http://news.test/articles/a.html"
+def knows_one(url: str) -> bool:
+    return url == "http://news.test/articles/a.html"
 
 
 def test_redirect_to_stored_article_is_dropped() -> None:
-    spider = KnowsOne()
+    spider = Spider("k")
     stats = st.DictStats()
-    mw = KnownUrlMiddleware(stats)
+    mw = KnownUrlMiddleware(stats, knows_one)
     meta = {"newsmon_role": "article", "newsmon_source": "s"}
     fresh = Request("http://news.test/articles/a.html", meta=meta)
     assert mw.process_request(fresh, spider) is None  # the spider filtered it already

@@ -16,6 +16,11 @@ Each hook is named in a comment where it is used:
   crawler/runner.py (``_stop_now``).
 - ``ProcessPoolExecutor._processes`` and ``._executor_manager_thread``:
   crawler/extraction/pool.py.
+- ``ExecutionEngine._slot`` with ``.nextcall`` and ``.scheduler``: crawler/fleet/scheduler.py
+  and crawler/fleet/worker.py (waking the engine, asking the scheduler from spider_idle).
+- ``Crawler.crawl`` making the spider before the extensions (so ``Crawler.spider`` is set
+  when ``CrawlState.from_crawler`` runs) and the stages after them (so their ``from_crawler``
+  can call ``Crawler.get_extension``): crawler/state.py.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import pytest
 from scrapy import Spider
 from scrapy.core import scraper
 from scrapy.core.downloader import Downloader, Slot
+from scrapy.core.engine import ExecutionEngine, _Slot
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
@@ -121,6 +127,22 @@ def test_download_slots_keep_their_attributes() -> None:
 def test_a_graceful_stop_only_starts_while_crawling() -> None:
     assert "if self.crawling:" in inspect.getsource(Crawler.stop)
     assert "self.crawlers" in inspect.getsource(CrawlerProcess.stop)
+
+
+def test_the_engine_slot_keeps_its_attributes() -> None:
+    assert "self._slot" in inspect.getsource(ExecutionEngine.__init__)
+    slot_init = inspect.getsource(_Slot.__init__)
+    assert "self.nextcall" in slot_init and "self.scheduler" in slot_init
+
+
+def test_the_spider_is_made_before_the_extensions_and_the_stages_after() -> None:
+    crawl = inspect.getsource(Crawler.crawl)
+    spider, extensions, engine = (
+        crawl.index(step) for step in ("_create_spider(", "_apply_settings()", "_create_engine()")
+    )
+    assert spider < extensions < engine
+    assert "ExtensionManager.from_crawler" in inspect.getsource(Crawler._apply_settings)
+    assert callable(Crawler.get_extension)
 
 
 def test_process_pool_internals_are_there() -> None:

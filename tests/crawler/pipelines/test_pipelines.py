@@ -15,11 +15,11 @@ from sqlalchemy import select
 from crawler import stats as st
 from crawler.extraction import ExtractionPool
 from crawler.items import ArticleItem
-from crawler.pipelines.dedup import canonical_for
 from crawler.pipelines.extract import ExtractPipeline
 from crawler.pipelines.score import ScorePipeline
 from crawler.pipelines.signature import SignaturePipeline
-from crawler.pipelines.store import StorePipeline
+from crawler.pipelines.store import StorePipeline, canonical_for
+from crawler.state import CrawlState
 from storage.dedup import Signer
 from storage.engine import make_engine
 from storage.migrate import upgrade
@@ -122,7 +122,9 @@ def test_canonical_claims_of_a_front_page_are_ignored() -> None:
 def test_extract_stage_off_the_reactor_and_drops_empty_pages() -> None:
     stats = st.DictStats()
     pool = ExtractionPool(1)
-    pipe = ExtractPipeline(1, stats, pool=pool)
+    forgotten: list[tuple[str, str, str, int | None]] = []
+    state = CrawlState(pool=pool, not_stored=lambda *visit: forgotten.append(visit))
+    pipe = ExtractPipeline(state, stats)
     try:
         page = item("http://a.test/news/kremlin-purge.html", "")
         page.body = (
@@ -143,12 +145,15 @@ def test_extract_stage_off_the_reactor_and_drops_empty_pages() -> None:
         pool.shutdown()
     assert stats.values["newsmon/extract/ok"] == 1
     assert stats.values["newsmon/source/s/extract/empty"] == 1
+    # Remembered as fetched without an article, so that the next crawl skips it.
+    assert forgotten == [("http://a.test/empty.html", "s", "no_text", 200)]
 
 
 def test_score_stage_scores_in_the_workers_and_loads_the_model_once(tmp_path: Path) -> None:
     stats = st.DictStats()
     with ExtractionPool(1) as pool:
-        pipe = ScorePipeline(str(tmp_path / "model"), str(PROJECT / "seeds"), 0.5, stats, pool=pool)
+        state = CrawlState(pool=pool)
+        pipe = ScorePipeline(str(tmp_path / "model"), str(PROJECT / "seeds"), 0.5, stats, state)
 
         async def both() -> list[ArticleItem]:
             return list(
@@ -172,7 +177,7 @@ def test_score_stage_scores_in_the_workers_and_loads_the_model_once(tmp_path: Pa
 
 def test_signature_stage_matches_signing_in_process(db: str) -> None:
     with ExtractionPool(1) as pool:
-        pipe = SignaturePipeline(128, 5, pool=pool)
+        pipe = SignaturePipeline(CrawlState(pool=pool), 128, 5)
         signed = asyncio.run(pipe.process_item(item("http://a.test/1", STORY), SPIDER))
     assert (signed.text_hash, signed.minhash) == Signer(128, 5).sign(STORY)
     # The dedup stage uses the worker's signature: a reworded copy is found near.
