@@ -5,8 +5,9 @@ Order of trust: a byte-order mark (it cannot lie), the HTTP charset, the page's 
 charset-normalizer.
 
 The standard parts come from w3lib.encoding, the library Scrapy decodes its responses with:
-``read_bom`` reads the byte-order mark, ``html_body_declared_encoding`` runs the WHATWG prescan
-for a declaration (the first 4 KB, comments skipped, stopping at ``<body>``), and
+``read_bom`` reads the byte-order mark, ``http_content_type_encoding`` the Content-Type charset
+(in ``crawler.spiders.news.header_charset``), ``html_body_declared_encoding`` runs the WHATWG
+prescan for a declaration (the first 4 KB, comments skipped, stopping at ``<body>``), and
 ``resolve_encoding`` maps a label to a Python codec, widened to the WHATWG superset
 (latin-1 → cp1252, gb2312 → gb18030, ...). ``html_to_unicode`` is not used: it takes the first
 declaration it finds, and here a declaration is only a candidate.
@@ -57,7 +58,9 @@ _LATIN_SINGLE_BYTE = {
     "mac_latin2",
 }
 # Codecs Python has that are no web encoding (w3lib resolves their names all the same): a page
-# declaring one of them ("hex", "rot13", "unicode_escape") must not choose how it is read.
+# declaring one of them must not choose how it is read. The bytes-to-bytes and str-to-str ones
+# ("hex", "base64", "rot13") are told apart by CodecInfo._is_text_encoding; these are text
+# codecs that no browser knows.
 _NOT_WEB = frozenset({"idna", "punycode", "raw_unicode_escape", "unicode_escape", "undefined"})
 _DETECT_BYTES = 200_000
 
@@ -72,6 +75,8 @@ def canonical_codec(label: str | None) -> str | None:
         name = resolve_encoding(label.strip().strip("\"'"))
     except (LookupError, ValueError):
         return None
+    # _is_text_encoding is private but stable since Python 3.4 (typeshed declares it); it is
+    # what the str.encode/bytes.decode machinery itself checks.
     if name is None or not codecs.lookup(name)._is_text_encoding:
         return None
     name = name.replace("-", "_")
