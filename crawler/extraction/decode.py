@@ -1,11 +1,24 @@
 """Turn the bytes of an HTML page into text, choosing the encoding with care.
 
 Order of trust: a byte-order mark (it cannot lie), the HTTP charset, the page's own
-``<meta charset>`` / ``http-equiv`` declaration, then statistical detection with
-charset-normalizer. A declared charset is only taken when it is *plausible*: the bytes decode
-without error and the result does not look like mojibake (Cyrillic read in the wrong code page
-has the wrong letter case or box-drawing symbols; Cyrillic read as Latin-1 is a run of
-accented letters; UTF-8 read as Latin-1 is valid UTF-8 that the declaration ignores).
+``<meta charset>`` / ``http-equiv`` / XML declaration, then statistical detection with
+charset-normalizer.
+
+The standard parts come from w3lib.encoding, the library Scrapy decodes its responses with:
+``read_bom`` reads the byte-order mark, ``http_content_type_encoding`` the Content-Type charset
+(in ``crawler.spiders.news.header_charset``), ``html_body_declared_encoding`` runs the WHATWG
+prescan for a declaration (the first 4 KB, comments skipped, stopping at ``<body>``), and
+``resolve_encoding`` maps a label to a Python codec, widened to the WHATWG superset
+(latin-1 → cp1252, gb2312 → gb18030, ...). ``html_to_unicode`` is not used: it takes the first
+declaration it finds, and here a declaration is only a candidate.
+
+Kept hand-written, because no library does it: a declared charset is only taken when it is
+*plausible*. The bytes must decode without error, and the result must not look like mojibake
+(Cyrillic read in the wrong code page has the wrong letter case or box-drawing symbols;
+Cyrillic read as Latin-1 is a run of accented letters; UTF-8 read as Latin-1 is valid UTF-8
+that the declaration ignores). Russian sites still serve windows-1251 and koi8-r pages with a
+wrong or missing declaration, and statistical detectors confuse those code pages with each
+other and with Latin ones, so the Cyrillic reading is checked first (see ``_detect``).
 """
 
 from __future__ import annotations
@@ -15,19 +28,13 @@ import re
 from collections.abc import Iterable
 
 from charset_normalizer import from_bytes
+from w3lib.encoding import (
+    html_body_declared_encoding,
+    read_bom,
+    resolve_encoding,
+    to_unicode,
+)
 
-# The WHATWG encoding standard maps these labels to supersets; decoding with the superset never
-# loses characters the page author meant (e.g. "smart quotes" in pages labelled ISO-8859-1).
-_SUPERSETS = {
-    "ascii": "cp1252",
-    "iso8859_1": "cp1252",
-    "iso8859_9": "cp1254",
-    "gb2312": "gb18030",
-    "gbk": "gb18030",
-    "euc_kr": "cp949",
-    "shift_jis": "cp932",
-    "big5": "big5hkscs",
-}
 _CYRILLIC_CODECS = ("cp1251", "koi8_r", "koi8_u", "iso8859_5", "cp866", "mac_cyrillic")
 _COMMON_CYRILLIC = re.compile("[оеаинтсрвлкмдпуяыьгзбчйхжшюцщэфіїє]")
 _WORD = re.compile(r"[^\W\d_]{3,}")
@@ -50,40 +57,47 @@ _LATIN_SINGLE_BYTE = {
     "mac_roman",
     "mac_latin2",
 }
-_META_CHARSET = re.compile(
-    rb"""<meta[^>]+?charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE
-)
-_BOMS = (
-    (codecs.BOM_UTF8, "utf_8"),
-    (codecs.BOM_UTF16_LE, "utf_16_le"),
-    (codecs.BOM_UTF16_BE, "utf_16_be"),
-)
-_PRESCAN_BYTES = 16_384
+# Codecs Python has that are no web encoding (w3lib resolves their names all the same): a page
+# declaring one of them must not choose how it is read. The bytes-to-bytes and str-to-str ones
+# ("hex", "base64", "rot13") are told apart by CodecInfo._is_text_encoding; these are text
+# codecs that no browser knows.
+_NOT_WEB = frozenset({"idna", "punycode", "raw_unicode_escape", "unicode_escape", "undefined"})
 _DETECT_BYTES = 200_000
 
 
 def canonical_codec(label: str | None) -> str | None:
-    """Python codec name for an encoding label, widened to its WHATWG superset; None if unknown."""
+    """Python codec name for an encoding label, widened to its WHATWG superset (w3lib's
+    ``resolve_encoding``), spelled with underscores ("koi8_r"); None if unknown or not a web
+    encoding."""
     if not label:
         return None
     try:
-        name = codecs.lookup(label.strip().strip("\"'").lower()).name.replace("-", "_")
+        name = resolve_encoding(label.strip().strip("\"'"))
     except (LookupError, ValueError):
         return None
-    return _SUPERSETS.get(name, name)
+    # _is_text_encoding is private but stable since Python 3.4 (typeshed declares it); it is
+    # what the str.encode/bytes.decode machinery itself checks.
+    if name is None or not codecs.lookup(name)._is_text_encoding:
+        return None
+    name = name.replace("-", "_")
+    return None if name in _NOT_WEB else name
 
 
 def meta_charset(body: bytes) -> str | None:
-    """The charset declared by ``<meta charset>`` or ``<meta http-equiv content=...>``, if any."""
-    match = _META_CHARSET.search(body[:_PRESCAN_BYTES])
-    return match.group(1).decode("ascii", "replace") if match else None
+    """The encoding the page declares (``<meta charset>``, ``<meta http-equiv content=...>`` or
+    an XML declaration, by w3lib's WHATWG prescan of the first 4 KB), if any."""
+    return html_body_declared_encoding(body)
 
 
 def decode_html(body: bytes, http_encoding: str | None = None) -> tuple[str, str]:
-    """Decode ``body``; returns ``(text, codec_name)``. Never raises on garbage bytes."""
-    for bom, codec in _BOMS:
-        if body.startswith(bom):
-            return body[len(bom) :].decode(codec, "replace"), codec
+    """Decode ``body``; returns ``(text, codec_name)``. Never raises on garbage bytes.
+
+    ``http_encoding`` is the charset label of the HTTP Content-Type header (see
+    ``crawler.spiders.news.header_charset``).
+    """
+    bom_codec, bom = read_bom(body)
+    if bom_codec is not None and bom is not None:
+        return to_unicode(body[len(bom) :], bom_codec), bom_codec.replace("-", "_")
     declared = [canonical_codec(http_encoding), canonical_codec(meta_charset(body))]
     for codec in _unique(c for c in declared if c):
         text = _try_decode(body, codec)
@@ -159,7 +173,7 @@ def _detect(body: bytes) -> tuple[str, str]:
     codec = canonical_codec(best.encoding) if best is not None else None
     if codec is None:
         return body.decode("utf_8", "replace"), "utf_8"
-    return body.decode(codec, "replace"), codec
+    return to_unicode(body, codec), codec
 
 
 def _best_cyrillic(body: bytes) -> tuple[str, int]:

@@ -20,6 +20,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
+from w3lib.encoding import http_content_type_encoding
 from w3lib.url import canonicalize_url
 
 from crawler import stats as st
@@ -80,14 +81,10 @@ def is_html(content_type: str | None) -> bool:
 
 
 def header_charset(content_type: str | None) -> str | None:
-    """The ``charset`` parameter of a Content-Type header, if any."""
-    if not content_type:
-        return None
-    for part in content_type.split(";")[1:]:
-        name, _, value = part.strip().partition("=")
-        if name.strip().lower() == "charset" and value.strip():
-            return value.strip().strip("\"'")
-    return None
+    """The encoding named by the ``charset`` parameter of a Content-Type header, resolved by
+    w3lib to its Python codec and WHATWG superset ("ISO-8859-1" gives cp1252); None when absent
+    or unknown."""
+    return http_content_type_encoding(content_type)
 
 
 def _header(response: Response, name: str) -> str | None:

@@ -191,14 +191,17 @@ def test_article_item_carries_hints_and_charset() -> None:
         request=areq,
     )
     (item,) = list(spider.parse_article(resp))
-    assert item.http_encoding == "windows-1251"
+    assert item.http_encoding == "cp1251"  # the codec w3lib resolves the label to
     assert item.source_language == "ru"
     assert item.hint_published_at == dt.datetime(2026, 3, 9, 10, tzinfo=dt.UTC)
     assert stats.values["newsmon/source/f/fetched"] == 1
 
 
 def test_header_charset() -> None:
-    assert header_charset('text/html; charset="KOI8-R"') == "KOI8-R"
+    assert header_charset('text/html; charset="KOI8-R"') == "koi8-r"
+    # Resolved to the WHATWG superset, as browsers read such pages.
+    assert header_charset("text/html; charset=ISO-8859-1") == "cp1252"
+    assert header_charset("text/html; charset=x-no-such") is None
     assert header_charset("text/html") is None
     assert header_charset(None) is None
 

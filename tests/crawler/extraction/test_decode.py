@@ -87,3 +87,57 @@ def test_unknown_labels_are_ignored() -> None:
     decoded, used = decode_html(html(FRENCH, '<meta charset="x-no-such">').encode("utf-8"), "bogus")
     assert FRENCH in decoded
     assert used == "utf_8"
+
+
+def test_http_charset_beats_the_meta_when_both_read_the_page() -> None:
+    body = html(POLISH, '<meta charset="windows-1250">').encode("iso8859_2")
+    decoded, used = decode_html(body, http_encoding="iso-8859-2")
+    assert POLISH in decoded
+    assert used == "iso8859_2"
+
+
+@pytest.mark.parametrize(
+    ("text", "codec", "label", "resolved"),
+    [
+        # Labels are widened to the WHATWG superset, as browsers do: the curly apostrophe of
+        # FRENCH exists in cp1252 only, and GB2312 pages are read as GB18030.
+        (FRENCH, "cp1252", "ISO-8859-1", "cp1252"),
+        (FRENCH, "cp1252", "latin1", "cp1252"),
+        (CHINESE, "gb18030", "GB2312", "gb18030"),
+        (RUSSIAN, "cp1251", "Windows-1251", "cp1251"),
+        (RUSSIAN, "koi8_r", "KOI8-R", "koi8_r"),
+    ],
+)
+def test_http_charset_labels_are_resolved(text: str, codec: str, label: str, resolved: str) -> None:
+    decoded, used = decode_html(html(text).encode(codec), http_encoding=label)
+    assert text in decoded
+    assert used == resolved
+
+
+@pytest.mark.parametrize("codec", ["utf_16_le", "utf_16_be", "utf_32_le", "utf_32_be"])
+def test_utf16_and_utf32_pages_are_read_by_their_bom(codec: str) -> None:
+    body = html(RUSSIAN, '<meta charset="windows-1251">').encode(codec)
+    bom = {"utf_16_le": codecs.BOM_UTF16_LE, "utf_16_be": codecs.BOM_UTF16_BE}
+    bom |= {"utf_32_le": codecs.BOM_UTF32_LE, "utf_32_be": codecs.BOM_UTF32_BE}
+    decoded, used = decode_html(bom[codec] + body, http_encoding="koi8-r")
+    assert RUSSIAN in decoded
+    assert used == codec
+
+
+def test_a_declaration_inside_a_comment_is_not_one() -> None:
+    body = html(RUSSIAN, '<!-- <meta charset="koi8-r"> --><meta charset="windows-1251">')
+    decoded, used = decode_html(body.encode("cp1251"))
+    assert RUSSIAN in decoded
+    assert used == "cp1251"
+
+
+@pytest.mark.parametrize(
+    "label", ["hex", "base64", "rot13", "unicode_escape", "undefined", "utf-7"]
+)
+def test_a_python_only_codec_is_no_declaration(label: str) -> None:
+    """Python knows codecs that no browser does; a page naming one is read as if it named none
+    (it used to raise, or came back as bytes)."""
+    body = html(FRENCH + " \\u0041 ", f'<meta charset="{label}">').encode("utf-8")
+    decoded, used = decode_html(body, http_encoding=label)
+    assert FRENCH + " \\u0041 " in decoded
+    assert used == "utf_8"
