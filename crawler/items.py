@@ -46,6 +46,7 @@ class ArticleItem:
     # From dedup
     text_hash: str | None = None
     minhash: bytes | None = None
+    band_keys: list[int] | None = None  # minhash's LSH band keys (signed with it in a worker)
     duplicate_of: int | None = None
     duplicate_kind: str | None = None  # None, "url", "exact" or "near"
     cluster_id: int | None = None

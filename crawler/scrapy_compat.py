@@ -43,7 +43,7 @@ def remove_callback_delay() -> None:
         scraper._defer_sleep = next_reactor_turn
 
 
-_scrapy_loop_lookup = scrapy_defer._get_asyncio_event_loop
+_scrapy_loop_lookup = scrapy_defer._get_asyncio_event_loop  # type: ignore[attr-defined]
 
 
 def _running_loop_first() -> AbstractEventLoop:

@@ -27,6 +27,11 @@ from typing import TYPE_CHECKING, Any, Self
 from scrapy import Request, signals
 
 from crawler.pipelines.ordering import FetchOrder
+from storage.dedup_defaults import (
+    DEFAULT_NEAR_THRESHOLD,
+    DEFAULT_NUM_PERM,
+    DEFAULT_SHINGLE_WORDS,
+)
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -149,23 +154,24 @@ class CrawlState:
     # -- the duplicate index ---------------------------------------------------------------
 
     @property
-    def index(self) -> DedupIndex:
-        """The duplicate checks (made on first use: numpy is not needed by a crawl that
-        finds nothing new)."""
-        if self._index is None:
-            from storage.dedup import (
-                DEFAULT_NEAR_THRESHOLD,
-                DEFAULT_NUM_PERM,
-                DEFAULT_SHINGLE_WORDS,
-                DedupIndex,
-            )
+    def dedup_params(self) -> tuple[float, int, int]:
+        """``(near_threshold, num_perm, shingle_words)`` of this crawl's duplicate checks: the
+        signature stage signs with them in the workers, the index compares with them."""
+        threshold, num_perm, shingle_words = self._dedup_params
+        return (
+            threshold or DEFAULT_NEAR_THRESHOLD,
+            num_perm or DEFAULT_NUM_PERM,
+            shingle_words or DEFAULT_SHINGLE_WORDS,
+        )
 
-            threshold, num_perm, shingle_words = self._dedup_params
-            self._index = DedupIndex(
-                threshold or DEFAULT_NEAR_THRESHOLD,
-                num_perm or DEFAULT_NUM_PERM,
-                shingle_words or DEFAULT_SHINGLE_WORDS,
-            )
+    @property
+    def index(self) -> DedupIndex:
+        """The duplicate checks (made on first use: SQLAlchemy's models are not needed by a
+        crawl that finds nothing new)."""
+        if self._index is None:
+            from storage.dedup import DedupIndex
+
+            self._index = DedupIndex(*self.dedup_params)
         return self._index
 
 

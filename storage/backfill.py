@@ -38,7 +38,7 @@ def run(
     batch: int = BATCH,
 ) -> int:
     """Index every article after the checkpoint; returns how many were done in this call."""
-    from storage.dedup import BandLayout  # numpy: only when there is something to index
+    from storage.bands import BandLayout  # numpy: only when there is something to index
 
     layout = BandLayout(near_threshold, num_perm)
     with engine.connect() as conn:

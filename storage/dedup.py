@@ -11,11 +11,12 @@ an article the moment its transaction commits:
   of every stored signature, written in the storing transaction) and compares the full
   signatures of the few candidates that share a band.
 
-The signatures and the band layout (b, r) are datasketch's, computed in numpy (tests compare
-them with datasketch's own), because importing datasketch loads SciPy: 0.5 s and 40 MB in
-every process that signs or checks. A band key folds the band's r values, the band's number
-and the layout, so a database keeps working (with older articles outside the near check, as
-after a change of ``num_perm``) when ``near_threshold`` changes the layout.
+The signatures (``storage.signature``) and the band layout (``storage.bands``) are datasketch's,
+computed in numpy (tests compare them with datasketch's own), because importing datasketch
+loads SciPy: 0.5 s and 40 MB in every process that signs or checks. In a crawl the extraction
+workers sign each text and compute its band keys; this module compares signatures in plain
+Python and imports numpy only when it must sign or band a text itself, so the crawl process
+never loads it (0.12 s and 16 MB, issue 16).
 
 A duplicate points at its cluster's original (the first article of the story), which is the
 cluster id: originals get ``cluster_id`` = their own id when stored.
@@ -23,33 +24,58 @@ cluster id: originals get ``cluster_id`` = their own id when stored.
 
 from __future__ import annotations
 
-import functools
+import operator
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
-# Signing lives in storage.signature (imported by the extraction workers, which need no
-# SQLAlchemy); its names stay importable from here.
-from storage import signature
-from storage.models import Article, DedupBand, UrlKey
-from storage.signature import (  # noqa: F401
-    SIG_DTYPE,
-    SigArray,
-    Signer,
-    U64Array,
-    minhash_values,
-    normalize_text,
-    text_hash,
-    word_hashes,
+# The defaults are storage.dedup_defaults' (re-exported here).
+from storage.dedup_defaults import (
+    DEFAULT_NEAR_THRESHOLD,
+    DEFAULT_NUM_PERM,
+    DEFAULT_SHINGLE_WORDS,
 )
+from storage.models import Article, DedupBand, UrlKey
 
-#: The dedup defaults, in one place (the config and the crawl job take theirs from here).
-DEFAULT_NEAR_THRESHOLD = 0.8
-DEFAULT_NUM_PERM = signature.DEFAULT_NUM_PERM
-DEFAULT_SHINGLE_WORDS = signature.DEFAULT_SHINGLE_WORDS
+if TYPE_CHECKING:
+    from storage.bands import BandLayout
+    from storage.signature import Signer
+
+__all__ = [
+    "DEFAULT_NEAR_THRESHOLD",
+    "DEFAULT_NUM_PERM",
+    "DEFAULT_SHINGLE_WORDS",
+    "DedupDecision",
+    "DedupIndex",
+    "lock_archive",
+]
+
+# Names of storage.signature and storage.bands that stay importable from here (numpy: loaded
+# on first use of one of them, see __getattr__).
+_SIGNATURE_NAMES = frozenset(
+    {"SIG_DTYPE", "SigArray", "Signer", "U64Array", "minhash_values", "normalize_text",
+     "text_hash", "word_hashes"}
+)  # fmt: skip
+_BANDS_NAMES = frozenset({"BandLayout", "LSH_WEIGHTS", "_band_layout"})
+#: Bytes of one signature value (``storage.signature.SIG_DTYPE``, a little-endian uint32).
+SIG_ITEMSIZE = 4
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SIGNATURE_NAMES:
+        from storage import signature
+
+        return getattr(signature, name)
+    if name in _BANDS_NAMES:
+        from storage import bands
+
+        return getattr(bands, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 # At most this many near-duplicate candidates are compared for one article (a band shared by
 # very many stored texts, e.g. boilerplate, must not make one check read thousands of rows);
 # the newest are kept, since syndicated copies follow their original within days.
@@ -58,40 +84,6 @@ MAX_CANDIDATES = 2000
 # so that two processes storing copies of one story at the same moment fold them into one
 # (SQLite serializes writers with BEGIN IMMEDIATE already). An arbitrary constant: "newsmon".
 ARCHIVE_LOCK_KEY = 0x6E6577736D6F6E
-
-# False negatives are weighted far above false positives: every LSH candidate is checked
-# against the full signature anyway, so a false candidate costs one vector compare, while a
-# missed one is a story mailed twice. With equal weights (datasketch's default) a pair at
-# Jaccard 0.85 is missed about 30% of the time at threshold 0.8; with these, under 1%.
-LSH_WEIGHTS = (0.05, 0.95)
-
-
-@functools.lru_cache(maxsize=16)
-def _band_layout(threshold: float, num_perm: int) -> tuple[int, int]:
-    """(bands, rows per band) minimising the weighted false positive and negative rates.
-
-    The same search as datasketch's ``MinHashLSH`` (a test checks they agree), with the
-    integrals done by Gauss-Legendre quadrature in numpy instead of SciPy: the crawl process
-    then never imports SciPy (about 0.4 s and 40 MB). The integrands are polynomials of degree
-    ``b * r <= num_perm``, which ``num_perm // 2 + 1`` nodes integrate exactly.
-    """
-    nodes, weights = np.polynomial.legendre.leggauss(max(num_perm // 2 + 1, 32))
-
-    def integral(lo: float, hi: float, b: int, r: int, negative: bool) -> float:
-        s = (hi - lo) / 2 * nodes + (hi + lo) / 2
-        collide = 1 - (1 - s ** float(r)) ** float(b)
-        values = 1 - collide if negative else collide
-        return float((hi - lo) / 2 * np.dot(weights, values))
-
-    best, layout = float("inf"), (0, 0)
-    for b in range(1, num_perm + 1):
-        for r in range(1, num_perm // b + 1):
-            fp = integral(0.0, threshold, b, r, negative=False)
-            fn = integral(threshold, 1.0, b, r, negative=True)
-            error = fp * LSH_WEIGHTS[0] + fn * LSH_WEIGHTS[1]
-            if error < best:
-                best, layout = error, (b, r)
-    return layout
 
 
 @dataclass(frozen=True)
@@ -110,42 +102,6 @@ class DedupDecision:
     text_hash: str
     minhash: bytes
     similarity: float | None
-
-
-class BandLayout:
-    """The LSH bands of a signature as signed 64-bit keys (what ``dedup_bands`` stores)."""
-
-    def __init__(
-        self, near_threshold: float = DEFAULT_NEAR_THRESHOLD, num_perm: int = DEFAULT_NUM_PERM
-    ) -> None:
-        if not 0.0 < near_threshold <= 1.0:
-            raise ValueError(f"near_threshold must be in (0, 1], got {near_threshold}")
-        self.num_perm = num_perm
-        self.bands, self.rows = _band_layout(near_threshold, num_perm)
-        # Fixed odd multipliers fold the r values of a band into one 64-bit key; the salt
-        # makes the key depend on the band's number and on the layout.
-        rng = np.random.default_rng([0x6E6577736D6F6E, self.bands, self.rows, num_perm])
-        mix = rng.integers(1, 2**63, size=self.rows)
-        self._mix: U64Array = mix.astype(np.uint64) | np.uint64(1)
-        self._salt: U64Array = rng.integers(1, 2**63, size=self.bands).astype(np.uint64)
-
-    def keys_of(self, sigs: SigArray) -> U64Array:
-        """(n, bands) unsigned keys of ``n`` signatures."""
-        n = sigs.shape[0]
-        used = sigs[:, : self.bands * self.rows].astype(np.uint64)
-        folded: U64Array = (used.reshape(n, self.bands, self.rows) * self._mix).sum(
-            axis=2, dtype=np.uint64
-        )
-        folded += self._salt
-        folded ^= folded >> np.uint64(31)
-        return folded
-
-    def keys(self, minhash: bytes | None) -> list[int]:
-        """The band keys of one stored signature (empty when it has another width)."""
-        if not minhash or len(minhash) != self.num_perm * SIG_DTYPE.itemsize:
-            return []
-        sig = np.frombuffer(minhash, dtype=SIG_DTYPE).astype(np.uint32).reshape(1, -1)
-        return sorted(set(self.keys_of(sig)[0].view(np.int64).tolist()))
 
 
 def lock_archive(session: Session) -> None:
@@ -194,11 +150,22 @@ class DedupIndex:
         num_perm: int = DEFAULT_NUM_PERM,
         shingle_words: int = DEFAULT_SHINGLE_WORDS,
     ) -> None:
-        self.layout = BandLayout(near_threshold, num_perm)
+        if not 0.0 < near_threshold <= 1.0:
+            raise ValueError(f"near_threshold must be in (0, 1], got {near_threshold}")
         self.near_threshold = near_threshold
         self.num_perm = num_perm
         self.shingle_words = shingle_words
-        self._signer = Signer(num_perm, shingle_words)
+        self._layout: BandLayout | None = None
+        self._signer: Signer | None = None
+
+    @property
+    def layout(self) -> BandLayout:
+        """The LSH band layout (numpy: made on first use)."""
+        if self._layout is None:
+            from storage.bands import BandLayout
+
+            self._layout = BandLayout(self.near_threshold, self.num_perm)
+        return self._layout
 
     def band_keys(self, minhash: bytes | None) -> list[int]:
         """What to store in ``dedup_bands`` for a signature."""
@@ -211,19 +178,26 @@ class DedupIndex:
         text: str,
         *,
         signed: tuple[str, bytes] | None = None,
+        band_keys: Sequence[int] | None = None,
     ) -> DedupDecision:
         """Is this article a copy of a stored one? URL, then exact, then near.
 
         ``signed`` is ``Signer.sign(text)`` computed elsewhere (in a worker process, say)
-        with this index's ``num_perm`` and ``shingle_words``; without it the text is signed here.
+        with this index's ``num_perm`` and ``shingle_words``, and ``band_keys`` its band keys
+        in this index's layout; without them the text is signed (and banded) here.
         Run it in the transaction that stores the article, after :func:`lock_archive`.
         """
-        digest, blob = signed if signed is not None else self._signer.sign(text)
-        sig: SigArray | None = None
-        if blob:
-            sig = np.frombuffer(blob, dtype=SIG_DTYPE).astype(np.uint32)
-            if sig.shape[0] != self.num_perm:
-                raise ValueError(f"signature has {sig.shape[0]} values, index uses {self.num_perm}")
+        if signed is None:
+            if self._signer is None:
+                from storage.signature import Signer
+
+                self._signer = Signer(self.num_perm, self.shingle_words)
+            signed = self._signer.sign(text)
+        digest, blob = signed
+        if blob and len(blob) != self.num_perm * SIG_ITEMSIZE:
+            raise ValueError(
+                f"signature has {len(blob) // SIG_ITEMSIZE} values, index uses {self.num_perm}"
+            )
 
         def dup(kind: str, row: tuple[int, int | None], similarity: float | None) -> DedupDecision:
             cluster = row[1] if row[1] is not None else row[0]
@@ -233,28 +207,38 @@ class DedupIndex:
         hit = conn.execute(_BY_URL, {"key": canonical_url}).first()
         if hit is not None:
             return dup("url", (hit[0], hit[1]), None)
-        if sig is None:
+        if not blob:
             return DedupDecision(None, None, None, digest, blob, None)
         hit = conn.execute(_BY_HASH, {"digest": digest}).first()
         if hit is not None:
             return dup("exact", (hit[0], hit[1]), 1.0)
-        near = self._nearest(conn, sig)
+        keys = band_keys if band_keys is not None else self.band_keys(blob)
+        near = self._nearest(conn, blob, keys)
         if near is not None:
             return dup("near", (near[0], near[1]), near[2])
         return DedupDecision(None, None, None, digest, blob, None)
 
-    def _nearest(self, conn: Any, sig: SigArray) -> tuple[int, int, float] | None:
-        keys = self.layout.keys_of(sig.reshape(1, -1))[0].view(np.int64).tolist()
+    def _nearest(
+        self, conn: Any, blob: bytes, keys: Sequence[int]
+    ) -> tuple[int, int, float] | None:
+        if not keys:
+            return None
         rows = conn.execute(_CANDIDATES, {"keys": sorted(set(keys))}).all()
-        width = self.num_perm * SIG_DTYPE.itemsize
-        usable = [(i, c if c is not None else i, b) for i, c, b in rows if b and len(b) == width]
-        if not usable:
+        # Hand-written, not numpy: a check compares a handful of candidates (at most
+        # MAX_CANDIDATES), a few microseconds each this way, while importing numpy would cost
+        # the crawl process 0.12 s and 16 MB. Equal values are equal 4-byte words in either
+        # byte order, so the native unsigned-int view compares them.
+        sig = memoryview(blob).cast("I")
+        best: tuple[float, int, int] | None = None  # (similarity, cluster, id)
+        for art_id, cluster, other in rows:
+            if not other or len(other) != len(blob):
+                continue
+            same = sum(map(operator.eq, sig, memoryview(bytes(other)).cast("I")))
+            sim = same / self.num_perm
+            cluster = cluster if cluster is not None else art_id
+            # Best match; among equals the oldest cluster (the lowest id) wins.
+            if best is None or (sim, -cluster) > (best[0], -best[1]):
+                best = (sim, cluster, art_id)
+        if best is None or best[0] < self.near_threshold:
             return None
-        sigs = np.frombuffer(b"".join(bytes(b) for _, _, b in usable), dtype=SIG_DTYPE)
-        sims = (sigs.reshape(len(usable), self.num_perm) == sig).mean(axis=1)
-        clusters = np.fromiter((c for _, c, _ in usable), dtype=np.int64, count=len(usable))
-        # Best match; among equals the oldest cluster (the lowest id) wins.
-        best = int(np.lexsort((clusters, -sims))[0])
-        if sims[best] < self.near_threshold:
-            return None
-        return usable[best][0], int(clusters[best]), float(sims[best])
+        return best[2], best[1], best[0]

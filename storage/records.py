@@ -43,7 +43,7 @@ class ArticleRecord:
     content_type: str | None = None
     encoding: str | None = None
     raw_body_gz: bytes | None = None  # the raw body already gzip'd (wins over raw_body)
-    # LSH band keys of ``minhash`` (``storage.dedup.BandLayout.keys``), stored in dedup_bands.
+    # LSH band keys of ``minhash`` (``storage.bands.BandLayout.keys``), stored in dedup_bands.
     band_keys: Sequence[int] = ()
 
 

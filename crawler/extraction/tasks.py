@@ -12,23 +12,35 @@ import functools
 import gzip
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from crawler.extraction.result import Extracted
 
 if TYPE_CHECKING:
-    from crawler.relevance import RelevanceModel, Score
+    from crawler.relevance import RelevanceModel
+    from storage.bands import BandLayout
     from storage.signature import Signer
 
 # Modules the tasks import besides extraction (scoring, signing): the forkserver imports them
 # once and every worker shares them, instead of each worker importing them on its first page.
 # Signing loads numpy (storage.signature, not storage.dedup, which would bring SQLAlchemy and
 # the models into every worker for nothing: 0.4 CPU s of each crawl's warm-up, issue 16).
-WORKER_PRELOAD = ("crawler.relevance", "storage.signature")
+WORKER_PRELOAD = ("crawler.relevance", "storage.bands")
 
 # Raw pages are archived for re-extraction, not served: level 1 compresses news HTML about 4x
 # at a fraction of the CPU of the default level 6 (which was half of the store stage's time).
 RAW_GZIP_LEVEL = 1
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """:func:`score_article`'s answer, in plain types: unpickling the model's own ``Score`` in
+    the crawl process imported the relevance package and numpy there (0.15 s, issue 16)."""
+
+    score: float
+    relevant: bool
+    why: dict[str, Any]
+    model_version: str
 
 
 @dataclass(frozen=True)
@@ -71,10 +83,11 @@ def score_article(
     title: str | None,
     text: str,
     language: str | None,
-) -> tuple[Score, str]:
+) -> ScoreResult:
     """The relevance score of one article and the version of the model that gave it."""
     model = _model(model_dir, seeds_dir, threshold)
-    return model.score(title, text, language), model.version
+    score = model.score(title, text, language)
+    return ScoreResult(float(score.score), bool(score.relevant), score.why, model.version)
 
 
 @functools.lru_cache(maxsize=4)
@@ -84,6 +97,18 @@ def _signer(num_perm: int, shingle_words: int) -> Signer:
     return Signer(num_perm, shingle_words)
 
 
-def sign_text(text: str, num_perm: int, shingle_words: int) -> tuple[str, bytes]:
-    """``(text_hash, minhash)`` of ``text`` for the dedup index (``storage.signature.Signer``)."""
-    return _signer(num_perm, shingle_words).sign(text)
+@functools.lru_cache(maxsize=4)
+def _layout(near_threshold: float, num_perm: int) -> BandLayout:
+    from storage.bands import BandLayout
+
+    return BandLayout(near_threshold, num_perm)
+
+
+def sign_text(
+    text: str, num_perm: int, shingle_words: int, near_threshold: float
+) -> tuple[str, bytes, list[int]]:
+    """``(text_hash, minhash, band_keys)`` of ``text`` for the dedup index: the signature
+    (``storage.signature.Signer``) and its LSH band keys (``storage.bands.BandLayout``), so
+    that the crawl process needs no numpy to check and store it."""
+    digest, blob = _signer(num_perm, shingle_words).sign(text)
+    return digest, blob, _layout(near_threshold, num_perm).keys(blob)

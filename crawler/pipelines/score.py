@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING, Any, Self
 from scrapy import Spider
 
 from crawler import stats as st
-from crawler.extraction.tasks import model_version, score_article
+from crawler.extraction.tasks import ScoreResult, model_version, score_article
 from crawler.items import ArticleItem
 from crawler.state import CrawlState, crawl_state
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
-    from crawler.relevance import RelevanceModel, Score
+    from crawler.relevance import RelevanceModel
 
 
 class ScorePipeline:
@@ -58,9 +58,10 @@ class ScorePipeline:
         )
 
     async def process_item(self, item: ArticleItem, spider: Spider) -> ArticleItem:
+        result: ScoreResult
         if self.model is not None:
-            score: Score = self.model.score(item.title, item.text, item.language)
-            version = self.model.version
+            score = self.model.score(item.title, item.text, item.language)
+            result = ScoreResult(score.score, score.relevant, score.why, self.model.version)
         else:
             if self.state is None:
                 raise RuntimeError("ScorePipeline needs a CrawlState or a model")
@@ -71,12 +72,12 @@ class ScorePipeline:
                 )
             await asyncio.wrap_future(self._ready)
             args: tuple[Any, ...] = (self.model_dir, self.seeds_dir, self.threshold)
-            score, version = await asyncio.wrap_future(
+            result = await asyncio.wrap_future(
                 pool.submit_call(score_article, *args, item.title, item.text, item.language)
             )
-        item.relevance_score = score.score
-        item.relevant = score.relevant
-        item.why = score.why
-        item.model_version = version
-        self.counter.inc(st.RELEVANT if score.relevant else st.IRRELEVANT, item.source)
+        item.relevance_score = result.score
+        item.relevant = result.relevant
+        item.why = result.why
+        item.model_version = result.model_version
+        self.counter.inc(st.RELEVANT if result.relevant else st.IRRELEVANT, item.source)
         return item

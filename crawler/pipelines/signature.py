@@ -22,28 +22,25 @@ if TYPE_CHECKING:
 
 
 class SignaturePipeline:
-    """Fills ``text_hash`` and ``minhash`` in the crawl's extraction pool (``state``'s); items
-    leave this stage in fetch order (``state.order``, see ordering.py)."""
+    """Fills ``text_hash``, ``minhash`` and ``band_keys`` in the crawl's extraction pool
+    (``state``'s), with the state's dedup parameters; items leave this stage in fetch order
+    (``state.order``, see ordering.py)."""
 
-    def __init__(self, state: CrawlState, num_perm: int = 128, shingle_words: int = 5) -> None:
+    def __init__(self, state: CrawlState) -> None:
         self.state = state
-        self.num_perm = num_perm
-        self.shingle_words = shingle_words
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        s = crawler.settings
-        return cls(
-            crawl_state(crawler, "SignaturePipeline"),
-            s.getint("NEWSMON_NUM_PERM", 128),
-            s.getint("NEWSMON_SHINGLE_WORDS", 5),
-        )
+        return cls(crawl_state(crawler, "SignaturePipeline"))
 
     async def process_item(self, item: ArticleItem, spider: Spider) -> ArticleItem:
-        pool = self.state.get_pool()
-        fut = pool.submit_call(sign_text, item.text, self.num_perm, self.shingle_words)
-        text_hash, minhash = await asyncio.wrap_future(fut)
+        threshold, num_perm, shingle_words = self.state.dedup_params
+        fut = self.state.get_pool().submit_call(
+            sign_text, item.text, num_perm, shingle_words, threshold
+        )
+        text_hash, minhash, band_keys = await asyncio.wrap_future(fut)
         item.text_hash = text_hash
         item.minhash = minhash or None
+        item.band_keys = band_keys
         await self.state.order.turn(item)
         return item

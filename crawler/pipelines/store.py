@@ -130,14 +130,17 @@ class StorePipeline:
         canonical = canonical_for(item)
         with session_scope(self._sessions) as session:
             lock_archive(session)
-            decision = index.check(session, canonical, item.text, signed=signed_of(item))
+            signed = signed_of(item)
+            bands = item.band_keys if signed is not None else None
+            decision = index.check(session, canonical, item.text, signed=signed, band_keys=bands)
             item.canonical_url = canonical
             item.text_hash = decision.text_hash
             item.minhash = decision.minhash or None
             item.duplicate_kind = decision.kind
             item.duplicate_of = decision.duplicate_of
             item.cluster_id = decision.cluster_id
-            rec = record_for(item, self.run_id, index.band_keys(item.minhash))
+            own = bands if bands is not None else index.band_keys(item.minhash)
+            rec = record_for(item, self.run_id, own)
             article_id, inserted = insert_article(session, rec)
         self.counter.inc(st.dedup_key(decision.kind), item.source)
         item.id = article_id

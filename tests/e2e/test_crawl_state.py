@@ -1,5 +1,6 @@
 """The stages of a real crawl share one CrawlState: one extraction pool, one fetch order, one
-duplicate index, and the spider's own URL callbacks (crawler/state.py)."""
+duplicate index, and the spider's own URL callbacks (crawler/state.py); and the crawl process
+itself stays light (no numpy, no relevance model code)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.slow
 # `newsmon crawl` as the script runs it, with a look, when the spider closes, at what each
 # stage of the crawl holds (written as JSON to $NEWSMON_TEST_STATE_REPORT).
 REPORTING_CRAWL = """
-import json, os
+import json, os, sys
 from scrapy import signals
 from crawler.extraction import pool as pool_module
 from crawler.fleet.worker import FleetState
@@ -55,6 +56,8 @@ def from_crawler(cls, crawler):
         report["not_stored"] = state.not_stored == spider.not_stored
         report["states"] = len(built)
         report["pools"] = len(pools)
+        heavy = ("numpy", "scipy", "sklearn", "crawler.relevance")
+        report["heavy_imports"] = [name for name in heavy if name in sys.modules]
         with open(os.environ["NEWSMON_TEST_STATE_REPORT"], "w") as out:
             json.dump(report, out)
 
@@ -119,6 +122,9 @@ def test_a_crawls_stages_share_one_crawl_state(site: SmallSite, tmp_path: Path) 
         "not_stored": True,
         "states": 1,
         "pools": 1,  # one set of worker processes for extraction, scoring and signing
+        # Scoring, signing and banding happen in the workers: the crawl process that stored
+        # two articles and checked them for copies never loaded numpy or the model's code.
+        "heavy_imports": [],
     }
     stats = run_stats(tmp_path)
     assert stats[st.key(st.STORED_NEW, "wire")] == 2

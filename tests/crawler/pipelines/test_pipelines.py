@@ -20,6 +20,7 @@ from crawler.pipelines.score import ScorePipeline
 from crawler.pipelines.signature import SignaturePipeline
 from crawler.pipelines.store import StorePipeline, canonical_for
 from crawler.state import CrawlState
+from storage.bands import BandLayout
 from storage.dedup import Signer
 from storage.engine import make_engine
 from storage.migrate import upgrade
@@ -177,9 +178,10 @@ def test_score_stage_scores_in_the_workers_and_loads_the_model_once(tmp_path: Pa
 
 def test_signature_stage_matches_signing_in_process(db: str) -> None:
     with ExtractionPool(1) as pool:
-        pipe = SignaturePipeline(CrawlState(pool=pool), 128, 5)
+        pipe = SignaturePipeline(CrawlState(pool=pool))
         signed = asyncio.run(pipe.process_item(item("http://a.test/1", STORY), SPIDER))
     assert (signed.text_hash, signed.minhash) == Signer(128, 5).sign(STORY)
+    assert signed.band_keys == BandLayout(0.8, 128).keys(signed.minhash)
     # The dedup stage uses the worker's signature: a reworded copy is found near.
     stats = st.DictStats()
     store = StorePipeline(db, run_id=None, stats=stats)
