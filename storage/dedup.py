@@ -31,9 +31,14 @@ import numpy as np
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
-# Signing lives in storage.signature (imported by the extraction workers, which need no
-# SQLAlchemy); its names stay importable from here.
-from storage import signature
+# The defaults are storage.dedup_defaults' (re-exported here). Signing lives in
+# storage.signature (imported by the extraction workers, which need no SQLAlchemy); its names
+# stay importable from here.
+from storage.dedup_defaults import (
+    DEFAULT_NEAR_THRESHOLD,
+    DEFAULT_NUM_PERM,
+    DEFAULT_SHINGLE_WORDS,
+)
 from storage.models import Article, DedupBand, UrlKey
 from storage.signature import (  # noqa: F401
     SIG_DTYPE,
@@ -46,10 +51,6 @@ from storage.signature import (  # noqa: F401
     word_hashes,
 )
 
-#: The dedup defaults, in one place (the config and the crawl job take theirs from here).
-DEFAULT_NEAR_THRESHOLD = 0.8
-DEFAULT_NUM_PERM = signature.DEFAULT_NUM_PERM
-DEFAULT_SHINGLE_WORDS = signature.DEFAULT_SHINGLE_WORDS
 # At most this many near-duplicate candidates are compared for one article (a band shared by
 # very many stored texts, e.g. boilerplate, must not make one check read thousands of rows);
 # the newest are kept, since syndicated copies follow their original within days.

@@ -16,6 +16,7 @@ from scrapy import Spider
 from crawler.extraction.tasks import sign_text
 from crawler.items import ArticleItem
 from crawler.pipelines.ordering import FetchOrder
+from storage.dedup_defaults import DEFAULT_NUM_PERM, DEFAULT_SHINGLE_WORDS
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -29,8 +30,8 @@ class SignaturePipeline:
 
     def __init__(
         self,
-        num_perm: int = 128,
-        shingle_words: int = 5,
+        num_perm: int = DEFAULT_NUM_PERM,
+        shingle_words: int = DEFAULT_SHINGLE_WORDS,
         pool: ExtractionPool | None = None,
         order: FetchOrder | None = None,
     ) -> None:
@@ -43,7 +44,10 @@ class SignaturePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         s = crawler.settings
-        pipe = cls(s.getint("NEWSMON_NUM_PERM", 128), s.getint("NEWSMON_SHINGLE_WORDS", 5))
+        pipe = cls(
+            s.getint("NEWSMON_NUM_PERM", DEFAULT_NUM_PERM),
+            s.getint("NEWSMON_SHINGLE_WORDS", DEFAULT_SHINGLE_WORDS),
+        )
         pipe._crawler = crawler
         return pipe
 

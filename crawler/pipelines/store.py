@@ -101,11 +101,11 @@ class StorePipeline:
         """The duplicate checks (made on first use: numpy is not needed by a crawl that
         finds nothing new)."""
         if self._index is None:
-            from storage.dedup import (
+            from storage.dedup import DedupIndex
+            from storage.dedup_defaults import (
                 DEFAULT_NEAR_THRESHOLD,
                 DEFAULT_NUM_PERM,
                 DEFAULT_SHINGLE_WORDS,
-                DedupIndex,
             )
 
             threshold, num_perm, shingle_words = self._dedup_params
