@@ -18,10 +18,13 @@ SourceKind = Literal["feed", "sitemap", "page"]
 SOURCE_KINDS: tuple[str, ...] = ("feed", "sitemap", "page")
 
 # A value that ends up in an HTTP or mail header must not smuggle in extra header lines. The
-# description is what a config error says was expected (scheduler/config.py).
+# description is what a config error says was expected (scheduler/config.py). \Z, not $: a
+# pattern is searched, and $ matches before a final newline.
 OneLine = Annotated[
     str,
-    msgspec.Meta(pattern=r"^[^\x00-\x1f\x7f]*$", description="one line without control characters"),
+    msgspec.Meta(
+        pattern=r"\A[^\x00-\x1f\x7f]*\Z", description="one line without control characters"
+    ),
 ]
 
 

@@ -45,7 +45,7 @@ DEFAULT_SEEDS_DIR = "seeds"
 _CLOCK_TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 # A field's description is what its error says was expected (see _schema_error).
 ClockTime = Annotated[
-    str, Meta(pattern=f"^{_CLOCK_TIME.pattern}$", description="a time of day HH:MM (24-hour)")
+    str, Meta(pattern=rf"\A{_CLOCK_TIME.pattern}\Z", description="a time of day HH:MM (24-hour)")
 ]
 Share = Annotated[float, Meta(ge=0, le=1)]
 Seconds = Annotated[float, Meta(ge=0.1, le=3600)]
@@ -299,7 +299,8 @@ def _schema_error(exc: msgspec.ValidationError, data: dict[str, Any], name: str)
         return ConfigError(message, path=name, key=where)
     number = isinstance(value, int | float) and not isinstance(value, bool)
     if description:
-        message = f"expected {description}, got {value!r}"
+        given = repr(value) if isinstance(value, str) else f"{type(value).__name__} {value!r}"
+        message = f"expected {description}, got {given}"
     elif isinstance(tp, mi.LiteralType):
         message = f"expected one of {', '.join(map(repr, tp.values))}, got {value!r}"
     elif isinstance(tp, mi.IntType | mi.FloatType) and number and not _within(tp, value):
