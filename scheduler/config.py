@@ -275,8 +275,18 @@ def _within(tp: mi.IntType | mi.FloatType, value: float) -> bool:
 def _schema_error(exc: msgspec.ValidationError, data: dict[str, Any], name: str) -> ConfigError:
     """msgspec's error ("Expected `int` >= 1 - at `$.crawl.retries`") in the config's words:
     the key, and what was expected (from the field's declaration) and given (from the file)."""
-    what, _, at = str(exc).partition(" - at `$")
+    text = str(exc)
+    what, at = text.rsplit(" - at `$", 1) if " - at `$" in text else (text, "")
     key = at.rstrip("`").lstrip(".")
+    try:
+        key, message = _explain(what, key, data)
+    except (LookupError, StopIteration, AssertionError):  # a key msgspec's words cannot carry
+        return ConfigError(text, path=name)
+    return ConfigError(message, path=name, key=key)
+
+
+def _explain(what: str, key: str, data: dict[str, Any]) -> tuple[str, str]:
+    """(key, message) for msgspec's ``what`` at ``key``."""
     tp: mi.Type = _schema()
     value: Any = data
     for field_name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", key):
@@ -293,22 +303,18 @@ def _schema_error(exc: msgspec.ValidationError, data: dict[str, Any], name: str)
         known = ", ".join(f.encode_name for f in tp.fields if f.name != "path")
         where = f"{key}.{missing[2]}" if key else missing[2]
         if missing[1] == "missing required":
-            message = f"missing required key {missing[2]!r}"
-        else:
-            message = f"unknown {'key' if key else 'section'} {missing[2]!r}; known: {known}"
-        return ConfigError(message, path=name, key=where)
-    number = isinstance(value, int | float) and not isinstance(value, bool)
+            return where, f"missing required key {missing[2]!r}"
+        return where, f"unknown {'key' if key else 'section'} {missing[2]!r}; known: {known}"
     if description:
         given = repr(value) if isinstance(value, str) else f"{type(value).__name__} {value!r}"
-        message = f"expected {description}, got {given}"
-    elif isinstance(tp, mi.LiteralType):
-        message = f"expected one of {', '.join(map(repr, tp.values))}, got {value!r}"
-    elif isinstance(tp, mi.IntType | mi.FloatType) and number and not _within(tp, value):
+        return key, f"expected {description}, got {given}"
+    if isinstance(tp, mi.LiteralType):
+        return key, f"expected one of {', '.join(map(repr, tp.values))}, got {value!r}"
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(tp, mi.IntType | mi.FloatType) and number and not _within(tp, value):
         span = f"from {tp.ge:g} to {tp.le:g}" if tp.le is not None else f"{tp.ge:g} or more"
-        message = f"expected a number {span}, got {value!r}"
-    else:
-        message = f"expected {_describe(tp, key)}, got {type(value).__name__} {value!r}"
-    return ConfigError(message, path=name, key=key)
+        return key, f"expected a number {span}, got {value!r}"
+    return key, f"expected {_describe(tp, key)}, got {type(value).__name__} {value!r}"
 
 
 def _is_address(value: str) -> bool:
