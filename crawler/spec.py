@@ -1,7 +1,9 @@
 """Plain descriptions of what to crawl and how: built by the config loader, read by the spider.
 
 These are the crawler's inputs. They hold plain values only so that tests can build them
-directly and the crawl can be started from any caller.
+directly and the crawl can be started from any caller. ``SourceSpec`` and ``CrawlOptions`` are
+also the config's schema for ``[[sources]]`` and ``[crawl]`` (scheduler/config.py): their
+ranges and formats are declared on the fields and checked when the config is loaded.
 """
 
 from __future__ import annotations
