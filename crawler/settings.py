@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
+
+import msgspec
 
 from crawler.spec import CrawlJob
 
@@ -110,7 +111,7 @@ def build_settings(job: CrawlJob, run_id: int | None = None) -> dict[str, Any]:
         "NEWSMON_MODEL_DIR": job.model_dir,
         "NEWSMON_SEEDS_DIR": job.seeds_dir,
         "NEWSMON_THRESHOLD": job.threshold,
-        "NEWSMON_WATCH": [dataclasses.asdict(r) for r in job.watch],
+        "NEWSMON_WATCH": [msgspec.structs.asdict(r) for r in job.watch],
         "NEWSMON_NEAR_THRESHOLD": job.near_threshold,
         "NEWSMON_NUM_PERM": job.num_perm,
         "NEWSMON_SHINGLE_WORDS": job.shingle_words,

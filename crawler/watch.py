@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+import msgspec
 
 from crawler.matching.names import normalize, term_pattern
 
 
-@dataclass(frozen=True)
-class WatchRule:
-    """One ``[[watch]]`` rule."""
+class WatchRule(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One ``[[watch]]`` rule (scheduler/config.py checks the names and terms)."""
 
     name: str
     terms: tuple[str, ...]

@@ -1,31 +1,40 @@
-"""The one configuration object: loaded once from TOML, validated, passed down.
+"""The one configuration object: loaded once from TOML, validated once, passed down.
 
 Precedence is written in one function, :func:`load_config`: defaults < file < environment
 (``NEWSMON_DATABASE_URL``) < command line (done by the CLI, which passes overrides).
-Every error names the file and the key, and says what was expected.
+
+The schema is the classes below with crawler.spec's ``CrawlOptions`` and ``SourceSpec`` and
+crawler.watch's ``WatchRule``: msgspec structs whose fields declare their type, range or format,
+so that one ``msgspec.convert`` checks the whole file and refuses keys it does not know. What no
+single field can say (a time zone, an address, a source URL judged by ``[crawl]
+allow_private_addresses``, names that must be unique or known) is checked right after, in
+:func:`_check`. Nothing later checks the config again. Every error names the file and the key,
+and says what was expected.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import email.utils
-import math
+import functools
 import os
 import re
 import tomllib
-import types
 import typing
 import zoneinfo
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar, get_args, get_origin
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
+import msgspec
+import msgspec.inspect as mi
+from msgspec import Meta
+
 from crawler.addresses import host_refusal
-from crawler.spec import SOURCE_KINDS, CrawlOptions, SourceSpec
+from crawler.spec import CrawlOptions, OneLine, SourceSpec
 from crawler.watch import WatchRule
 from scheduler.paths import project_seeds_dir
+from storage.dedup_defaults import DEFAULT_NEAR_THRESHOLD, DEFAULT_NUM_PERM, DEFAULT_SHINGLE_WORDS
 from storage.exceptions import ConfigError
 
 CONFIG_ENV = "NEWSMON_CONFIG"
@@ -33,106 +42,106 @@ DATABASE_ENV = "NEWSMON_DATABASE_URL"
 DEFAULT_CONFIG_NAME = "newsmon.toml"
 DEFAULT_SEEDS_DIR = "seeds"
 
+_CLOCK_TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
+# A field's description is what its error says was expected (see _schema_error).
+ClockTime = Annotated[
+    str, Meta(pattern=rf"\A{_CLOCK_TIME.pattern}\Z", description="a time of day HH:MM (24-hour)")
+]
+Share = Annotated[float, Meta(ge=0, le=1)]
+Seconds = Annotated[float, Meta(ge=0.1, le=3600)]
+Days = Annotated[int, Meta(ge=1, le=36500)]
 
-@dataclass(frozen=True)
-class StorageOptions:
+
+class StorageOptions(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Where articles are kept. A relative SQLite path is relative to the config file."""
 
     url: str = "sqlite:///newsmon.db"
 
 
-@dataclass(frozen=True)
-class RelevanceOptions:
+class RelevanceOptions(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """How articles are scored against the topic learned from the seeds."""
 
     # None: "seeds" beside the config, or the bundled seeds when that folder is missing. A
     # folder named here must exist (see Config.seeds_path).
     seeds_dir: str | None = None
     model_dir: str = "model"
-    threshold: float = 0.5
+    threshold: Share = 0.5
 
 
-@dataclass(frozen=True)
-class DedupOptions:
-    """Near-duplicate detection (MinHash LSH over word shingles)."""
+class DedupOptions(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Near-duplicate detection (MinHash LSH over word shingles); defaults: storage."""
 
-    near_threshold: float = 0.8
-    num_perm: int = 128
-    shingle_words: int = 5
+    near_threshold: Annotated[float, Meta(ge=0.05, le=1)] = DEFAULT_NEAR_THRESHOLD
+    num_perm: Annotated[int, Meta(ge=16, le=1024)] = DEFAULT_NUM_PERM
+    shingle_words: Annotated[int, Meta(ge=1, le=20)] = DEFAULT_SHINGLE_WORDS
 
 
-@dataclass(frozen=True)
-class SmtpOptions:
+class SmtpOptions(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Mail server. The password is read from the environment variable named here."""
 
     host: str = "localhost"
-    port: int = 25
-    security: str = "starttls"  # "none", "starttls" or "tls"
+    port: Annotated[int, Meta(ge=1, le=65535)] = 25
+    security: Literal["none", "starttls", "tls"] = "starttls"
     username: str | None = None
     password_env: str | None = None
-    timeout: float = 30.0
+    timeout: Seconds = 30.0
 
 
-@dataclass(frozen=True)
-class DigestOptions:
+class DigestOptions(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """The daily digest email."""
 
-    sender: str = "newsmon@localhost"
+    sender: OneLine = "newsmon@localhost"
     recipients: tuple[str, ...] = ()
-    subject_prefix: str = "newsmon"
-    send_time: str = "07:00"
+    subject_prefix: OneLine = "newsmon"
+    send_time: ClockTime = "07:00"
     timezone: str = "UTC"
-    max_stories: int = 50
+    max_stories: Annotated[int, Meta(ge=1, le=10000)] = 50
     send_empty: bool = True
-    list_unsubscribe: str | None = None
+    list_unsubscribe: OneLine | None = None
     out_dir: str = "digests"
     # What the digest is about, for the subject line ("Russian leadership stability").
-    topic: str = ""
+    topic: OneLine = ""
 
 
-@dataclass(frozen=True)
-class AlertOptions:
+class AlertOptions(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Immediate alerts, sent by the crawl that stored the story (scheduler.alerts)."""
 
-    threshold: float = 0.95  # a story scoring at or above this is alerted at once
-    max_per_hour: int = 5  # beyond this, stories are left to the digest
+    threshold: Share = 0.95  # a story scoring at or above this is alerted at once
+    max_per_hour: Annotated[int, Meta(ge=0, le=10000)] = 5  # beyond: left to the digest
     email: bool = False  # mail each alert to `recipients` (default: the digest's)
     recipients: tuple[str, ...] = ()
     webhook_url: str | None = None  # JSON POST, Slack-compatible ({"text": ...})
-    timeout: float = 10.0
+    timeout: Seconds = 10.0
 
     @property
     def active(self) -> bool:
         return self.email or bool(self.webhook_url)
 
 
-@dataclass(frozen=True)
-class ScheduleOptions:
+class ScheduleOptions(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Daemon mode (``newsmon schedule``)."""
 
-    crawl_interval_minutes: int = 60
-    crawl_timeout_minutes: int = 50
-    misfire_grace_seconds: int = 600
-    housekeeping_time: str = "03:30"
-    retention_days: int = 90
+    crawl_interval_minutes: Annotated[int, Meta(ge=1, le=7 * 24 * 60)] = 60
+    crawl_timeout_minutes: Annotated[int, Meta(ge=1, le=24 * 60)] = 50
+    misfire_grace_seconds: Annotated[int, Meta(ge=1, le=7 * 24 * 3600)] = 600
+    housekeeping_time: ClockTime = "03:30"
+    retention_days: Days = 90
 
 
-@dataclass(frozen=True)
-class UiOptions:
+class UiOptions(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """The review desk (``newsmon serve``). Any address but loopback needs the token, which
     is read from the environment variable named here, never from the file."""
 
     host: str = "127.0.0.1"
-    port: int = 8080
+    port: Annotated[int, Meta(ge=0, le=65535)] = 8080
     reviewer: str | None = None
     token_env: str = "NEWSMON_UI_TOKEN"
     base_url: str | None = None
-    inbox_days: int = 7
-    link_days: int = 14
+    inbox_days: Days = 7
+    link_days: Annotated[int, Meta(ge=1, le=3650)] = 14
 
 
-@dataclass(frozen=True)
-class FleetOptions:
+class FleetOptions(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """``[fleet]``: several crawl workers on one Redis frontier (see scheduler/fleetconfig.py).
     Empty ``redis_url``: no fleet, one process crawls (the default)."""
 
@@ -140,21 +149,20 @@ class FleetOptions:
     key_prefix: str = "newsmon"
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Everything newsmon reads from its configuration file, with defaults."""
 
-    path: Path | None = None
-    storage: StorageOptions = field(default_factory=StorageOptions)
-    crawl: CrawlOptions = field(default_factory=CrawlOptions)
-    relevance: RelevanceOptions = field(default_factory=RelevanceOptions)
-    dedup: DedupOptions = field(default_factory=DedupOptions)
-    smtp: SmtpOptions = field(default_factory=SmtpOptions)
-    digest: DigestOptions = field(default_factory=DigestOptions)
-    schedule: ScheduleOptions = field(default_factory=ScheduleOptions)
-    ui: UiOptions = field(default_factory=UiOptions)
-    alerts: AlertOptions = field(default_factory=AlertOptions)
-    fleet: FleetOptions = field(default_factory=FleetOptions)
+    path: Path | None = None  # where the file is (not a key in it: parse_config refuses it)
+    storage: StorageOptions = msgspec.field(default_factory=StorageOptions)
+    crawl: CrawlOptions = msgspec.field(default_factory=CrawlOptions)
+    relevance: RelevanceOptions = msgspec.field(default_factory=RelevanceOptions)
+    dedup: DedupOptions = msgspec.field(default_factory=DedupOptions)
+    smtp: SmtpOptions = msgspec.field(default_factory=SmtpOptions)
+    digest: DigestOptions = msgspec.field(default_factory=DigestOptions)
+    schedule: ScheduleOptions = msgspec.field(default_factory=ScheduleOptions)
+    ui: UiOptions = msgspec.field(default_factory=UiOptions)
+    alerts: AlertOptions = msgspec.field(default_factory=AlertOptions)
+    fleet: FleetOptions = msgspec.field(default_factory=FleetOptions)
     sources: tuple[SourceSpec, ...] = ()
     watch: tuple[WatchRule, ...] = ()  # [[watch]] rules (crawler.watch)
 
@@ -218,224 +226,12 @@ class Config:
         return [by_name[n] for n in names]
 
 
-T = TypeVar("T")
-_SECTIONS: dict[str, type[Any]] = {
-    "storage": StorageOptions,
-    "crawl": CrawlOptions,
-    "relevance": RelevanceOptions,
-    "dedup": DedupOptions,
-    "smtp": SmtpOptions,
-    "digest": DigestOptions,
-    "schedule": ScheduleOptions,
-    "ui": UiOptions,
-    "alerts": AlertOptions,
-    "fleet": FleetOptions,
-}
-
-
-def _type_name(tp: Any) -> str:
-    origin = get_origin(tp)
-    if origin in (typing.Union, types.UnionType):
-        return " or ".join(_type_name(a) for a in get_args(tp))
-    if origin is tuple:
-        return f"list of {_type_name(get_args(tp)[0])}"
-    if origin is typing.Literal:
-        return "one of " + ", ".join(repr(a) for a in get_args(tp))
-    return getattr(tp, "__name__", str(tp))
-
-
-def _coerce(value: Any, tp: Any, where: str, path: str) -> Any:
-    """Check ``value`` against the annotation ``tp``; return it in the dataclass's form."""
-    origin = get_origin(tp)
-    if origin in (typing.Union, types.UnionType):
-        args = get_args(tp)
-        if value is None and type(None) in args:
-            return None
-        for arg in args:
-            if arg is type(None):
-                continue
-            try:
-                return _coerce(value, arg, where, path)
-            except ConfigError:
-                continue
-    elif origin is tuple:
-        (inner, *_rest) = get_args(tp)
-        if isinstance(value, list):
-            return tuple(_coerce(v, inner, where, path) for v in value)
-    elif origin is typing.Literal:
-        if value in get_args(tp):
-            return value
-    elif tp is float:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-    elif tp is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-    elif tp in (str, bool) and isinstance(value, tp):
-        return value
-    raise ConfigError(
-        f"expected {_type_name(tp)}, got {type(value).__name__} {value!r}", path=path, key=where
-    )
-
-
-def _build(cls: type[T], table: Any, where: str, path: str) -> T:
-    if not isinstance(table, dict):
-        raise ConfigError(f"expected a table, got {type(table).__name__}", path=path, key=where)
-    hints = typing.get_type_hints(cls)
-    fields = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    kwargs: dict[str, Any] = {}
-    for key, value in table.items():
-        if key not in fields:
-            raise ConfigError(
-                f"unknown key {key!r}; known keys: {', '.join(sorted(fields))}",
-                path=path,
-                key=f"{where}.{key}",
-            )
-        kwargs[key] = _coerce(value, hints[key], f"{where}.{key}", path)
-    return cls(**kwargs)
-
-
-def _check_url(url: str, where: str, path: str, *, allow_private: bool) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"expected an http:// or https:// URL, got {url!r}", path=path, key=where)
-    refusal = None if allow_private else host_refusal(parts.hostname)
-    if refusal is not None:
-        raise ConfigError(
-            f"{url!r} is refused: {refusal}; set [crawl] allow_private_addresses = true to "
-            "crawl local sites",
-            path=path,
-            key=where,
-        )
-
-
-def _build_sources(raw: Any, path: str, *, allow_private: bool) -> tuple[SourceSpec, ...]:
-    if not isinstance(raw, list):
-        raise ConfigError("expected an array of tables [[sources]]", path=path, key="sources")
-    seen: set[str] = set()
-    out: list[SourceSpec] = []
-    for i, table in enumerate(raw):
-        where = f"sources[{i}]"
-        if isinstance(table, dict):
-            for required in ("name", "url", "kind"):
-                if required not in table:
-                    raise ConfigError(
-                        f"missing required key {required!r}", path=path, key=f"{where}.{required}"
-                    )
-            if table.get("kind") not in SOURCE_KINDS:
-                raise ConfigError(
-                    f"expected one of {', '.join(SOURCE_KINDS)}, got {table.get('kind')!r}",
-                    path=path,
-                    key=f"{where}.kind",
-                )
-        spec = _build(SourceSpec, table, where, path)
-        _check_url(spec.url, f"{where}.url", path, allow_private=allow_private)
-        if spec.name in seen:
-            raise ConfigError(
-                f"duplicate source name {spec.name!r}", path=path, key=f"{where}.name"
-            )
-        if spec.max_articles < 1 or spec.max_depth < 0:
-            raise ConfigError("max_articles must be >= 1 and max_depth >= 0", path=path, key=where)
-        seen.add(spec.name)
-        out.append(spec)
-    return tuple(out)
-
-
-def _build_watch(raw: Any, path: str, sources: tuple[SourceSpec, ...]) -> tuple[WatchRule, ...]:
-    """``[[watch]]`` rules: a unique name, at least one term, known source names."""
-    if not isinstance(raw, list):
-        raise ConfigError("expected an array of tables [[watch]]", path=path, key="watch")
-    names = {s.name for s in sources}
-    seen: set[str] = set()
-    out: list[WatchRule] = []
-    for i, table in enumerate(raw):
-        where = f"watch[{i}]"
-        if isinstance(table, dict):
-            for required in ("name", "terms"):
-                if required not in table:
-                    raise ConfigError(
-                        f"missing required key {required!r}", path=path, key=f"{where}.{required}"
-                    )
-        rule = _build(WatchRule, table, where, path)
-        if not rule.name.strip() or rule.name in seen:
-            raise ConfigError(
-                f"expected a unique, non-empty rule name, got {rule.name!r}",
-                path=path,
-                key=f"{where}.name",
-            )
-        if not any(t.strip() for t in rule.terms):
-            raise ConfigError(
-                "expected at least one term (a name or word to watch for)",
-                path=path,
-                key=f"{where}.terms",
-            )
-        unknown = [n for n in rule.sources if n not in names]
-        if unknown:
-            raise ConfigError(
-                f"no source named {', '.join(map(repr, unknown))}",
-                path=path,
-                key=f"{where}.sources",
-            )
-        seen.add(rule.name)
-        out.append(rule)
-    return tuple(out)
-
-
-# (section, key, lowest, highest): numeric settings and their allowed closed range.
-_RANGES: tuple[tuple[str, str, float, float], ...] = (
-    ("crawl", "concurrent_requests", 1, 1000),
-    ("crawl", "concurrent_per_domain", 1, 100),
-    ("crawl", "download_delay", 0, 3600),
-    ("crawl", "timeout", 0.1, 3600),
-    ("crawl", "retries", 0, 20),
-    ("crawl", "max_page_bytes", 1024, 2**31),
-    ("crawl", "max_article_age_days", 0, 36500),
-    ("crawl", "extract_workers", 0, 256),
-    ("crawl", "extract_timeout", 1, 3600),
-    ("relevance", "threshold", 0, 1),
-    ("dedup", "near_threshold", 0.05, 1),
-    ("dedup", "num_perm", 16, 1024),
-    ("dedup", "shingle_words", 1, 20),
-    ("smtp", "port", 1, 65535),
-    ("smtp", "timeout", 0.1, 3600),
-    ("digest", "max_stories", 1, 10000),
-    ("alerts", "threshold", 0, 1),
-    ("alerts", "max_per_hour", 0, 10000),
-    ("alerts", "timeout", 0.1, 3600),
-    ("schedule", "crawl_interval_minutes", 1, 7 * 24 * 60),
-    ("schedule", "crawl_timeout_minutes", 1, 24 * 60),
-    ("schedule", "misfire_grace_seconds", 1, 7 * 24 * 3600),
-    ("schedule", "retention_days", 1, 36500),
-    ("ui", "port", 0, 65535),
-    ("ui", "inbox_days", 1, 36500),
-    ("ui", "link_days", 1, 3650),
-)
-# Values that end up in HTTP or mail headers must not smuggle in extra header lines.
-_HEADER_VALUES = (
-    ("crawl", "user_agent"),
-    ("digest", "sender"),
-    ("digest", "subject_prefix"),
-    ("digest", "list_unsubscribe"),
-    ("digest", "topic"),
-)
-_TIMES = (("digest", "send_time"), ("schedule", "housekeeping_time"))
-
-
-def _is_address(value: str) -> bool:
-    _name, addr = email.utils.parseaddr(value)
-    return bool(addr) and addr.count("@") == 1 and "," not in value and " " not in addr
-
-
-_CLOCK_TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
-
-
 def clock_time(value: str) -> dt.time:
     """``HH:MM`` (24-hour; ``7:05`` too) as a time of day; ValueError for anything else
     (``07:00:30``, ``0700``, ``7pm``).
 
-    The one reading of ``digest.send_time`` and ``schedule.housekeeping_time``: checked when
-    the config is loaded, so the daemon's job plan can use it and never refuses a config that
-    the other commands accepted.
+    The one reading of ``digest.send_time`` and ``schedule.housekeeping_time``, whose fields
+    declare the same pattern: a config that loads has times the daemon's job plan can use.
     """
     match = _CLOCK_TIME.fullmatch(value)
     if match is None:
@@ -443,90 +239,164 @@ def clock_time(value: str) -> dt.time:
     return dt.time(int(match[1]), int(match[2]))
 
 
-def _validate(cfg: Config, path: str) -> None:
-    for section, key, low, high in _RANGES:
-        value = getattr(getattr(cfg, section), key)
-        if not (math.isfinite(value) and low <= value <= high):
-            raise ConfigError(
-                f"expected a number from {low:g} to {high:g}, got {value!r}",
-                path=path,
-                key=f"{section}.{key}",
-            )
-    for section, key in _HEADER_VALUES:
-        value = getattr(getattr(cfg, section), key)
-        if value is not None and any(ord(c) < 32 or ord(c) == 127 for c in value):
-            raise ConfigError(
-                "must be one line without control characters", path=path, key=f"{section}.{key}"
-            )
-    for section, key in _TIMES:
-        value = getattr(getattr(cfg, section), key)
-        try:
-            clock_time(value)
-        except ValueError as exc:
-            raise ConfigError(str(exc), path=path, key=f"{section}.{key}") from None
+@functools.cache
+def _schema() -> mi.StructType:
+    schema = mi.type_info(Config)
+    assert isinstance(schema, mi.StructType)
+    return schema
+
+
+def _plain(tp: mi.Type) -> tuple[mi.Type, str | None]:
+    """``tp`` without ``| None`` and Annotated metadata, and the description declared on it."""
+    description = None
+    while isinstance(tp, mi.Metadata | mi.UnionType):
+        if isinstance(tp, mi.Metadata):
+            description = description or (tp.extra_json_schema or {}).get("description")
+            tp = tp.type
+        else:
+            tp = next(t for t in tp.types if not isinstance(t, mi.NoneType))
+    return tp, description
+
+
+def _describe(tp: mi.Type, key: str) -> str:
+    if isinstance(tp, mi.VarTupleType):
+        item, _ = _plain(tp.item_type)
+        if isinstance(item, mi.StructType):
+            return f"an array of tables [[{key}]]"
+        return f"list of {_describe(item, key)}"
+    names = {mi.IntType: "int", mi.FloatType: "float", mi.StrType: "str", mi.BoolType: "bool"}
+    return names.get(type(tp), "a table")
+
+
+def _within(tp: mi.IntType | mi.FloatType, value: float) -> bool:
+    return (tp.ge is None or value >= tp.ge) and (tp.le is None or value <= tp.le)
+
+
+def _schema_error(exc: msgspec.ValidationError, data: dict[str, Any], name: str) -> ConfigError:
+    """msgspec's error ("Expected `int` >= 1 - at `$.crawl.retries`") in the config's words:
+    the key, and what was expected (from the field's declaration) and given (from the file)."""
+    text = str(exc)
+    what, at = text.rsplit(" - at `$", 1) if " - at `$" in text else (text, "")
+    key = at.rstrip("`").lstrip(".")
+    try:
+        key, message = _explain(what, key, data)
+    except (LookupError, StopIteration, AssertionError):  # a key msgspec's words cannot carry
+        return ConfigError(text, path=name)
+    return ConfigError(message, path=name, key=key)
+
+
+def _explain(what: str, key: str, data: dict[str, Any]) -> tuple[str, str]:
+    """(key, message) for msgspec's ``what`` at ``key``."""
+    tp: mi.Type = _schema()
+    value: Any = data
+    for field_name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", key):
+        struct_or_list, _ = _plain(tp)
+        if isinstance(struct_or_list, mi.VarTupleType):
+            tp, value = struct_or_list.item_type, value[int(index)]
+        else:
+            assert isinstance(struct_or_list, mi.StructType)
+            tp = next(f.type for f in struct_or_list.fields if f.encode_name == field_name)
+            value = value[field_name]
+    tp, description = _plain(tp)
+    if missing := re.fullmatch(r"Object (contains unknown|missing required) field `(.*)`", what):
+        assert isinstance(tp, mi.StructType)
+        known = ", ".join(f.encode_name for f in tp.fields if f.name != "path")
+        where = f"{key}.{missing[2]}" if key else missing[2]
+        if missing[1] == "missing required":
+            return where, f"missing required key {missing[2]!r}"
+        return where, f"unknown {'key' if key else 'section'} {missing[2]!r}; known: {known}"
+    if description:
+        given = repr(value) if isinstance(value, str) else f"{type(value).__name__} {value!r}"
+        return key, f"expected {description}, got {given}"
+    if isinstance(tp, mi.LiteralType):
+        return key, f"expected one of {', '.join(map(repr, tp.values))}, got {value!r}"
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(tp, mi.IntType | mi.FloatType) and number and not _within(tp, value):
+        span = f"from {tp.ge:g} to {tp.le:g}" if tp.le is not None else f"{tp.ge:g} or more"
+        return key, f"expected a number {span}, got {value!r}"
+    return key, f"expected {_describe(tp, key)}, got {type(value).__name__} {value!r}"
+
+
+def _is_address(value: str) -> bool:
+    _name, addr = email.utils.parseaddr(value)
+    return bool(addr) and addr.count("@") == 1 and "," not in value and " " not in addr
+
+
+def _is_http(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _check(cfg: Config, name: str) -> None:
+    """What no single field can declare, checked once, right after the schema."""
+
+    def fail(key: str, message: str) -> ConfigError:
+        return ConfigError(message, path=name, key=key)
+
     try:
         zoneinfo.ZoneInfo(cfg.digest.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
+        raise fail(
+            "digest.timezone",
             f"unknown time zone {cfg.digest.timezone!r} (use an IANA name like 'Europe/Moscow')",
-            path=path,
-            key="digest.timezone",
         ) from None
     if not _is_address(cfg.digest.sender):
-        raise ConfigError(
-            f"not an email address: {cfg.digest.sender!r}", path=path, key="digest.sender"
-        )
-    for rcpt in cfg.digest.recipients:
-        if not _is_address(rcpt):
-            raise ConfigError(
-                f"not one email address: {rcpt!r} (list each recipient separately)",
-                path=path,
-                key="digest.recipients",
-            )
-    for rcpt in cfg.alerts.recipients:
-        if not _is_address(rcpt):
-            raise ConfigError(
-                f"not one email address: {rcpt!r} (list each recipient separately)",
-                path=path,
-                key="alerts.recipients",
-            )
-    if cfg.alerts.webhook_url is not None:
-        parts = urlsplit(cfg.alerts.webhook_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(
-                f"expected an http:// or https:// URL, got {cfg.alerts.webhook_url!r}",
-                path=path,
-                key="alerts.webhook_url",
-            )
+        raise fail("digest.sender", f"not an email address: {cfg.digest.sender!r}")
+    for key, recipients in (
+        ("digest.recipients", cfg.digest.recipients),
+        ("alerts.recipients", cfg.alerts.recipients),
+    ):
+        for rcpt in recipients:
+            if not _is_address(rcpt):
+                raise fail(key, f"not one email address: {rcpt!r} (list each one separately)")
     if cfg.alerts.email and not (cfg.alerts.recipients or cfg.digest.recipients):
-        raise ConfigError(
+        raise fail(
+            "alerts.recipients",
             "alerts by email need recipients: set alerts.recipients or digest.recipients",
-            path=path,
-            key="alerts.recipients",
         )
-    if cfg.smtp.security not in ("none", "starttls", "tls"):
-        raise ConfigError(
-            f"expected 'none', 'starttls' or 'tls', got {cfg.smtp.security!r}",
-            path=path,
-            key="smtp.security",
-        )
-    if cfg.ui.base_url is not None and urlsplit(cfg.ui.base_url).scheme not in ("http", "https"):
-        raise ConfigError(
-            f"expected the desk's http:// or https:// address, got {cfg.ui.base_url!r}",
-            path=path,
-            key="ui.base_url",
-        )
+    for key, url in (
+        ("alerts.webhook_url", cfg.alerts.webhook_url),
+        ("ui.base_url", cfg.ui.base_url),
+    ):
+        if url is not None and not _is_http(url):
+            raise fail(key, f"expected an http:// or https:// URL, got {url!r}")
+    names: set[str] = set()
     for i, src in enumerate(cfg.sources):
+        if not _is_http(src.url):
+            raise fail(f"sources[{i}].url", f"expected an http:// or https:// URL, got {src.url!r}")
+        hostname = urlsplit(src.url).hostname or ""
+        refusal = None if cfg.crawl.allow_private_addresses else host_refusal(hostname)
+        if refusal is not None:
+            raise fail(
+                f"sources[{i}].url",
+                f"{src.url!r} is refused: {refusal}; set [crawl] allow_private_addresses = true "
+                "to crawl local sites",
+            )
+        if src.name in names:
+            raise fail(f"sources[{i}].name", f"duplicate source name {src.name!r}")
+        names.add(src.name)
         for field_name in ("allow", "deny"):
             for pattern in getattr(src, field_name):
                 try:
                     re.compile(pattern)
                 except re.error as exc:
-                    raise ConfigError(
+                    raise fail(
+                        f"sources[{i}].{field_name}",
                         f"not a valid regular expression {pattern!r}: {exc}",
-                        path=path,
-                        key=f"sources[{i}].{field_name}",
                     ) from None
+    rules: set[str] = set()
+    for i, rule in enumerate(cfg.watch):
+        if not rule.name.strip() or rule.name in rules:
+            raise fail(
+                f"watch[{i}].name", f"expected a unique, non-empty rule name, got {rule.name!r}"
+            )
+        rules.add(rule.name)
+        if not any(t.strip() for t in rule.terms):
+            raise fail(
+                f"watch[{i}].terms", "expected at least one term (a name or word to watch for)"
+            )
+        if unknown := [n for n in rule.sources if n not in names]:
+            raise fail(f"watch[{i}].sources", f"no source named {', '.join(map(repr, unknown))}")
 
 
 def parse_config(text: str, path: Path | None) -> Config:
@@ -536,25 +406,14 @@ def parse_config(text: str, path: Path | None) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", path=name) from exc
-    kwargs: dict[str, Any] = {"path": path}
-    for key, value in data.items():
-        if key in ("sources", "watch"):
-            continue
-        if key in _SECTIONS:
-            kwargs[key] = _build(_SECTIONS[key], value, key, name)
-        else:
-            raise ConfigError(
-                f"unknown section {key!r}; known: {', '.join([*_SECTIONS, 'sources', 'watch'])}",
-                path=name,
-                key=key,
-            )
-    if "sources" in data:
-        allow_private = kwargs.get("crawl", CrawlOptions()).allow_private_addresses
-        kwargs["sources"] = _build_sources(data["sources"], name, allow_private=allow_private)
-    if "watch" in data:
-        kwargs["watch"] = _build_watch(data["watch"], name, kwargs.get("sources", ()))
-    cfg = Config(**kwargs)
-    _validate(cfg, name)
+    if "path" in data:  # Config.path is where the file is, not a setting
+        raise ConfigError("unknown section 'path'", path=name, key="path")
+    try:
+        cfg = msgspec.convert(data, Config)
+    except msgspec.ValidationError as exc:
+        raise _schema_error(exc, data, name) from None
+    cfg = msgspec.structs.replace(cfg, path=path)
+    _check(cfg, name)
     return cfg
 
 
@@ -588,7 +447,7 @@ def load_config(
     cfg = parse_config(text, path.resolve())
     url = database_url or env.get(DATABASE_ENV)
     if url:
-        cfg = dataclasses.replace(cfg, storage=StorageOptions(url=url))
+        cfg = msgspec.structs.replace(cfg, storage=StorageOptions(url=url))
     # Imported here: the checks need SQLAlchemy, which the config's own code does not.
     from scheduler.database_url import check_database_url
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
+
+import msgspec
 
 from crawler.spec import CrawlJob
 from scheduler.config import Config
@@ -33,7 +34,7 @@ def build_crawl_job(
     if max_articles is not None:
         if max_articles < 1:
             raise UsageError("--max-articles must be at least 1")
-        sources = [dataclasses.replace(s, max_articles=max_articles) for s in sources]
+        sources = [msgspec.structs.replace(s, max_articles=max_articles) for s in sources]
     return CrawlJob(
         sources=tuple(sources),
         options=cfg.crawl,

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from apscheduler.events import (
     EVENT_JOB_ERROR,
@@ -47,7 +48,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, inspect
 
 from scheduler.config import Config
-from scheduler.jobplan import CRAWL_EXECUTOR, JobSpec, plan_jobs, timezone_of
+from scheduler.jobplan import CRAWL_EXECUTOR, JobSpec, plan_jobs
 from scheduler.lock import run_lock
 from storage.engine import make_engine
 from storage.exceptions import DeliveryError
@@ -83,7 +84,7 @@ def make_scheduler(
             "max_instances": 1,
             "misfire_grace_time": cfg.schedule.misfire_grace_seconds,
         },
-        timezone=timezone_of(cfg),
+        timezone=ZoneInfo(cfg.digest.timezone),
     )
     scheduler.add_listener(
         JobEvents(scheduler),

@@ -1,6 +1,8 @@
 """The daemon's job plan: which jobs the config asks for, with plain, picklable arguments.
 
-See :mod:`scheduler.daemon` for how they are installed and run.
+It only plans: every value it reads (times, time zone, intervals) was checked when the config
+was loaded (scheduler/config.py), so a config that loads always plans. See
+:mod:`scheduler.daemon` for how the jobs are installed and run.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from scheduler import jobs
 from scheduler.config import Config, clock_time
-from storage.exceptions import ConfigError
 
 CRAWL_EXECUTOR = "crawl"
 
@@ -37,27 +38,10 @@ class JobSpec:
     run_late: bool = False
 
 
-def timezone_of(cfg: Config) -> ZoneInfo:
-    try:
-        return ZoneInfo(cfg.digest.timezone)
-    except (ValueError, LookupError) as exc:
-        raise ConfigError(
-            f"unknown time zone {cfg.digest.timezone!r}",
-            path=str(cfg.path) if cfg.path else None,
-            key="digest.timezone",
-        ) from exc
-
-
 def plan_jobs(cfg: Config, *, config_path: str | None, database_url: str) -> list[JobSpec]:
     """The jobs the config asks for (plain, picklable arguments only)."""
     sched = cfg.schedule
-    if sched.crawl_interval_minutes < 1 or sched.crawl_timeout_minutes < 1:
-        raise ConfigError(
-            "crawl_interval_minutes and crawl_timeout_minutes must be at least 1",
-            path=str(cfg.path) if cfg.path else None,
-            key="schedule",
-        )
-    tz = timezone_of(cfg)
+    tz = ZoneInfo(cfg.digest.timezone)
     base = {"config_path": config_path, "database_url": database_url}
     timeout = float(sched.crawl_timeout_minutes * 60)
     interval = IntervalTrigger(minutes=sched.crawl_interval_minutes, timezone=tz)
@@ -93,7 +77,6 @@ def plan_jobs(cfg: Config, *, config_path: str | None, database_url: str) -> lis
                     run_late=True,
                 )
             )
-    # Both times were checked by the same clock_time when the config was loaded.
     send = clock_time(cfg.digest.send_time)
     specs.append(
         JobSpec(

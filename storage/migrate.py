@@ -44,7 +44,7 @@ def upgrade(
     """
     from alembic import command
 
-    from storage.dedup import DEFAULT_NEAR_THRESHOLD, DEFAULT_NUM_PERM
+    from storage.dedup_defaults import DEFAULT_NEAR_THRESHOLD, DEFAULT_NUM_PERM
 
     cfg = _alembic_config()
     with engine.begin() as conn:

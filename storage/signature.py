@@ -15,6 +15,8 @@ import unicodedata
 import numpy as np
 import numpy.typing as npt
 
+from storage.dedup_defaults import DEFAULT_NUM_PERM, DEFAULT_SHINGLE_WORDS
+
 SIG_DTYPE = np.dtype("<u4")
 # Signatures are datasketch's MinHash with its default "affine32" scheme and seed 1, computed
 # here in numpy (tests check they are identical to datasketch's): importing datasketch loads
@@ -25,9 +27,6 @@ _MAX32 = np.uint32(0xFFFFFFFF)
 _CHUNK = 4096  # shingles permuted at once: bounds the (shingles x num_perm) matrix to ~2 MB
 _NON_WORD = re.compile(r"[\W_]+")
 
-#: The signature's defaults (storage.dedup re-exports them with the near-duplicate threshold).
-DEFAULT_NUM_PERM = 128
-DEFAULT_SHINGLE_WORDS = 5
 
 U64Array = npt.NDArray[np.uint64]
 SigArray = npt.NDArray[np.uint32]

@@ -6,11 +6,12 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from crawler.spec import SOURCE_KINDS, SourceSpec
 from scheduler.context import Context
@@ -69,7 +70,7 @@ def _config_path(ctx: Context) -> Path:
 def run_list(args: argparse.Namespace, ctx: Context) -> int:
     specs = ctx.config.sources
     if args.json:
-        rows = [dataclasses.asdict(s) for s in specs]
+        rows = [msgspec.structs.asdict(s) for s in specs]
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return 0
     if not specs:

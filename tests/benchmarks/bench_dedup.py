@@ -43,13 +43,8 @@ sys.path.insert(0, str(PROJECT))
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from storage.articles import insert_article  # noqa: E402
-from storage.dedup import (  # noqa: E402
-    DEFAULT_NEAR_THRESHOLD,
-    DEFAULT_SHINGLE_WORDS,
-    DedupIndex,
-    lock_archive,
-    normalize_text,
-)
+from storage.dedup import DedupIndex, lock_archive, normalize_text  # noqa: E402
+from storage.dedup_defaults import DEFAULT_NEAR_THRESHOLD, DEFAULT_SHINGLE_WORDS  # noqa: E402
 from storage.engine import make_engine, make_session_factory, session_scope  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.records import ArticleRecord  # noqa: E402

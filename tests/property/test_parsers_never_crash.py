@@ -327,3 +327,11 @@ def test_a_page_with_an_unparsable_canonical_link_is_still_an_article() -> None:
     result = extract_article(body, BASE + "a/0.html")
     assert result is not None and "Reference code" in result.text
     assert result.canonical_url is None
+
+
+def test_a_key_spelled_like_an_error_location_is_still_a_config_error() -> None:
+    """The schema's errors are reworded from msgspec's "... - at `$.key`"; a key whose own name
+    looks like that gets msgspec's words, not a traceback."""
+    for text in ('"x - at `$.crawl.timeout`" = 1\n', '[crawl]\n"x - at `$.y" = 1\n'):
+        with pytest.raises(ConfigError, match="unknown"):
+            parse_config(text, None)

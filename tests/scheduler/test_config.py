@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import zoneinfo
+from collections.abc import Iterator
 from pathlib import Path
 
+import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crawler.relevance import ModelStore
 from scheduler.cli import main
-from scheduler.config import load_config, parse_config
+from scheduler.config import Config, load_config, parse_config
+from scheduler.crawljob import build_crawl_job
+from scheduler.jobplan import plan_jobs
+from storage.dedup_defaults import DEFAULT_NEAR_THRESHOLD, DEFAULT_NUM_PERM, DEFAULT_SHINGLE_WORDS
 from storage.exceptions import ConfigError
 
 GOOD = """
@@ -242,3 +250,142 @@ def test_without_seeds_dir_the_bundled_seeds_are_used_and_init_copies_them(
     capsys.readouterr()
     assert main(["--config", str(starter), "seeds"]) == 0
     assert f"{count} seed articles in {tmp_path / 'mine' / 'seeds'}" in capsys.readouterr().out
+
+
+def _declared_ranges() -> Iterator[tuple[str, float, float | None]]:
+    """(key, lowest, highest) of every number in the config's tables, as its field declares."""
+    schema = msgspec.inspect.type_info(Config)
+    assert isinstance(schema, msgspec.inspect.StructType)
+    for section in schema.fields:
+        if isinstance(section.type, msgspec.inspect.StructType):
+            for f in section.type.fields:
+                tp = f.type.type if isinstance(f.type, msgspec.inspect.Metadata) else f.type
+                if isinstance(tp, msgspec.inspect.IntType | msgspec.inspect.FloatType):
+                    yield f"{section.encode_name}.{f.encode_name}", tp.ge, tp.le
+
+
+def test_a_range_declared_on_a_field_stops_every_command_with_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "[crawl]\ndownload_delay = -1\n")
+    for argv in (["stats"], ["crawl"], ["schedule", "--list"]):
+        capsys.readouterr()
+        assert main(["--config", str(path), *argv]) == 2, argv
+        err = capsys.readouterr().err
+        assert (
+            f"{path.resolve()}: [crawl.download_delay] expected a number from 0 to 3600, got -1"
+            in err
+        )
+
+
+@pytest.mark.parametrize(("key", "low", "high"), list(_declared_ranges()))
+def test_every_declared_range_is_enforced_at_load(key: str, low: float, high: float | None) -> None:
+    """Both ends load; one past either end is refused, naming the file and the key."""
+    section, name = key.split(".")
+    path = Path("/etc/newsmon/newsmon.toml")
+    for value in (low, high):
+        if value is not None:
+            parse_config(f"[{section}]\n{name} = {value!r}\n", path)
+    span = f"{low:g} or more" if high is None else f"from {low:g} to {high:g}"
+    for value in (low - 1, None if high is None else high + 1):
+        if value is None:
+            continue
+        with pytest.raises(ConfigError) as info:
+            parse_config(f"[{section}]\n{name} = {value!r}\n", path)
+        assert info.value.key == key and str(path) in str(info.value)
+        assert f"expected a number {span}, got {value!r}" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("[crawl]\ndelay = 1\n", "crawl.delay"),
+        (
+            "[[sources]]\nname='a'\nurl='https://x.org/'\nkind='feed'\ncolour='red'\n",
+            "sources[0].colour",
+        ),
+        ("[[watch]]\nname='w'\nterms=['x']\nurgnet=true\n", "watch[0].urgnet"),
+    ],
+)
+def test_an_unknown_key_is_refused_naming_it_and_the_known_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, key: str
+) -> None:
+    path = write(tmp_path, text)
+    assert main(["--config", str(path), "stats"]) == 2
+    err = capsys.readouterr().err
+    name = key.rsplit(".", 1)[1]
+    assert f"{path.resolve()}: [{key}] unknown key {name!r}; known: " in err, err
+
+
+def test_path_is_not_a_setting() -> None:
+    """Config.path is where the file was read from; the file cannot set it."""
+    with pytest.raises(ConfigError, match=r"\[path\] unknown section 'path'"):
+        parse_config('path = "/elsewhere.toml"\n', None)
+
+
+@pytest.mark.parametrize("key", ["digest.send_time", "schedule.housekeeping_time"])
+@pytest.mark.parametrize("value", ["07:00:30", "0700", "24:00", "7pm", "07:00\\n", " 07:00"])
+def test_a_clock_time_is_refused_at_load(key: str, value: str) -> None:
+    """Checked once, by the schema (the same pattern clock_time reads): the digest and the
+    daemon never meet a time they cannot use (tests/scheduler/test_cli_details.py runs the
+    commands)."""
+    section, name = key.split(".")
+    with pytest.raises(ConfigError) as info:
+        parse_config(f'[{section}]\n{name} = "{value}"\n', Path("/etc/newsmon.toml"))
+    assert info.value.key == key
+    assert "/etc/newsmon.toml" in str(info.value)
+    assert "expected a time of day HH:MM (24-hour), got" in str(info.value)
+
+
+_SCHEDULE = {k: (lo, hi) for k, lo, hi in _declared_ranges() if k.startswith("schedule.")}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    zone=st.sampled_from(sorted(zoneinfo.available_timezones())),
+    send=st.tuples(st.integers(0, 23), st.integers(0, 59), st.booleans()),
+    housekeeping=st.tuples(st.integers(0, 23), st.integers(0, 59), st.booleans()),
+    numbers=st.fixed_dictionaries(
+        {k.split(".")[1]: st.integers(int(lo), int(hi or lo)) for k, (lo, hi) in _SCHEDULE.items()}
+    ),
+    groups=st.lists(st.sampled_from(["default", "fast", "slow"]), max_size=4),
+)
+def test_every_config_that_loads_plans_its_jobs(
+    zone: str,
+    send: tuple[int, int, bool],
+    housekeeping: tuple[int, int, bool],
+    numbers: dict[str, int],
+    groups: list[str],
+) -> None:
+    """The job plan checks nothing: whatever the config accepts, it plans."""
+
+    def clock(hour: int, minute: int, padded: bool) -> str:
+        return f"{hour:02d}:{minute:02d}" if padded else f"{hour}:{minute:02d}"
+
+    text = (
+        f'[digest]\ntimezone = "{zone}"\nsend_time = "{clock(*send)}"\n'
+        f'[schedule]\nhousekeeping_time = "{clock(*housekeeping)}"\n'
+        + "".join(f"{k} = {v}\n" for k, v in numbers.items())
+        + "".join(
+            f"[[sources]]\nname = 's{i}'\nurl = 'https://x{i}.example/f'\nkind = 'feed'\n"
+            f"group = '{g}'\n"
+            for i, g in enumerate(groups)
+        )
+    )
+    cfg = parse_config(text, None)
+    specs = {s.id: s for s in plan_jobs(cfg, config_path=None, database_url="sqlite:///x.db")}
+    assert str(specs["digest"].trigger) == f"cron[hour='{send[0]}', minute='{send[1]}']"
+    assert str(specs["digest"].trigger.timezone) == zone
+    assert str(specs["housekeeping"].trigger) == (
+        f"cron[hour='{housekeeping[0]}', minute='{housekeeping[1]}']"
+    )
+    crawls = [s for s in specs if s.startswith("crawl")]
+    assert len(crawls) == max(1, len(set(groups)))
+
+
+def test_the_dedup_defaults_are_the_storage_ones() -> None:
+    cfg = parse_config("[[sources]]\nname='a'\nurl='https://x.org/'\nkind='feed'\n", None)
+    job = build_crawl_job(cfg)
+    defaults = (DEFAULT_NEAR_THRESHOLD, DEFAULT_NUM_PERM, DEFAULT_SHINGLE_WORDS)
+    assert (cfg.dedup.near_threshold, cfg.dedup.num_perm, cfg.dedup.shingle_words) == defaults
+    assert (job.near_threshold, job.num_perm, job.shingle_words) == defaults

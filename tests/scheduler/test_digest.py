@@ -4,7 +4,6 @@ PostgreSQL: content, grouping, ranking, escaping, headers, and exactly-once deli
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import datetime as dt
 import socket
 import subprocess
@@ -13,6 +12,7 @@ import zoneinfo
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
+import msgspec
 import pytest
 from sqlalchemy import select
 
@@ -197,7 +197,7 @@ def test_a_second_nothing_new_note_the_same_day_is_not_sent(seeded) -> None:  # 
 
 def test_send_empty_false_sends_nothing_on_a_quiet_day(sqlite_url: str) -> None:
     engine, sessions = migrated(sqlite_url)
-    opts = dataclasses.replace(OPTIONS, send_empty=False)
+    opts = msgspec.structs.replace(OPTIONS, send_empty=False)
     with smtp_server() as (sink, port):
         out = DigestService(
             sessions, opts, mailer=SmtpMailer("127.0.0.1", port, security="none")
@@ -312,7 +312,7 @@ def test_failed_resend_keeps_the_digest_pending(seeded) -> None:  # type: ignore
 
 def test_recipient_lists_are_tracked_separately(seeded) -> None:  # type: ignore[no-untyped-def]
     clock = Clock()
-    other = dataclasses.replace(OPTIONS, recipients=("boss@example.org",))
+    other = msgspec.structs.replace(OPTIONS, recipients=("boss@example.org",))
     with smtp_server() as (sink, port):
         mailer = SmtpMailer("127.0.0.1", port, security="none")
         DigestService(seeded, OPTIONS, mailer=mailer, clock=clock).run()
@@ -326,7 +326,7 @@ def test_stories_beyond_max_stories_are_listed_briefly_and_count_delivered(sqlit
         sessions,
         *(article(f"https://x.example/{i}", title=f"Story {i}", score=i / 10) for i in range(1, 6)),
     )
-    opts = dataclasses.replace(OPTIONS, max_stories=2)
+    opts = msgspec.structs.replace(OPTIONS, max_stories=2)
     clock = Clock()
     with smtp_server() as (sink, port):
         service = DigestService(
