@@ -51,6 +51,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, inspect
 
@@ -178,6 +179,10 @@ def stored_jobs(engine: Engine) -> dict[str, Job]:
 
 
 def _same_trigger(a: BaseTrigger, b: BaseTrigger) -> bool:
+    if isinstance(a, CronTrigger) and isinstance(b, CronTrigger):
+        # Same fields, same zone: the same times (a CronTrigger stored by earlier versions
+        # stands for the DailyTrigger that replaced it, and its schedule is kept).
+        return str(a) == str(b) and str(a.timezone) == str(b.timezone)
     if type(a) is not type(b):
         return False
     if isinstance(a, IntervalTrigger) and isinstance(b, IntervalTrigger):

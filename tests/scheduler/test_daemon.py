@@ -32,13 +32,14 @@ from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.executors.debug import DebugExecutor
 from apscheduler.job import Job
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from apscheduler.util import obj_to_ref, ref_to_obj
 from time_machine import TimeMachineFixture
 
 from scheduler.config import parse_config
 from scheduler.daemon import JOBS_TABLE, JobEvents, install_jobs, make_scheduler
-from scheduler.jobplan import CRAWL_EXECUTOR, JobSpec, plan_jobs
+from scheduler.jobplan import CRAWL_EXECUTOR, DailyTrigger, JobSpec, plan_jobs
 from storage.engine import make_engine
 from storage.exceptions import DeliveryError
 from tests.scheduler import daemon_support as support
@@ -226,6 +227,50 @@ def test_the_digest_goes_out_once_at_send_time_local_on_a_dst_change_day(
 
 
 @pytest.mark.parametrize(
+    ("installed", "sent", "following"),
+    [
+        # 02:30 does not exist that night (02:00 becomes 03:00): sent once, at 03:30 CEST.
+        (
+            dt.datetime(2026, 3, 28, 12, tzinfo=UTC),
+            dt.datetime(2026, 3, 29, 1, 30, tzinfo=UTC),
+            dt.datetime(2026, 3, 30, 0, 30, tzinfo=UTC),
+        ),
+        # 02:30 happens twice that night (03:00 becomes 02:00): sent once, at the first.
+        (
+            dt.datetime(2026, 10, 24, 12, tzinfo=UTC),
+            dt.datetime(2026, 10, 25, 0, 30, tzinfo=UTC),
+            dt.datetime(2026, 10, 26, 1, 30, tzinfo=UTC),
+        ),
+    ],
+    ids=["spring-forward", "fall-back"],
+)
+def test_a_send_time_in_the_hour_the_clocks_change_sends_one_digest_that_night(
+    sqlite_url: str,
+    tmp_path: Path,
+    time_machine: TimeMachineFixture,
+    installed: dt.datetime,
+    sent: dt.datetime,
+    following: dt.datetime,
+) -> None:
+    time_machine.move_to(installed, tick=False)
+    log = tmp_path / "runs.log"
+    cfg_text = CONFIG.replace("Europe/Moscow", "Europe/Berlin").replace('"07:30"', '"02:30"')
+    sched = _scheduler(sqlite_url, cfg_text)
+    install_jobs(sched, _planned(sqlite_url, log, cfg_text, ["digest"]), make_engine(sqlite_url))
+    sched.start()
+    try:
+        night = sent.replace(hour=0, minute=0) - dt.timedelta(hours=1)
+        for half_hours in range(11):  # 23:00 to 04:00 UTC, every half hour
+            time_machine.move_to(night + half_hours * 30 * MINUTE)
+            sched.step()
+        assert support.runs(log, "digest") == [sent]
+        assert sched.get_job("digest").next_run_time == following
+        assert following.astimezone(BERLIN).time() == dt.time(2, 30)
+    finally:
+        sched.shutdown()
+
+
+@pytest.mark.parametrize(
     ("late", "runs"),
     [(5 * MINUTE, 1), (30 * MINUTE, 0)],
     ids=["within-grace", "past-grace"],
@@ -382,6 +427,31 @@ def test_restart_resumes_jobs_from_the_job_store(
         assert support.runs(log, "overdue") == [T0 + dt.timedelta(seconds=10)]  # once on resume
         assert support.runs(log, "hourly") == []
         assert second.get_job("overdue").next_run_time == T0 + 55 * MINUTE
+    finally:
+        second.shutdown()
+
+
+def test_a_digest_stored_with_a_plain_cron_trigger_keeps_its_schedule(
+    sqlite_url: str, tmp_path: Path, clock: TimeMachineFixture
+) -> None:
+    # Earlier versions stored the daily jobs with APScheduler's CronTrigger: the first restart
+    # on DailyTrigger must not drop the digest that is owed (the daemon was down at 07:30).
+    log = tmp_path / "runs.log"
+    (daily,) = _planned(sqlite_url, log, only=["digest"])
+    assert isinstance(daily.trigger, DailyTrigger)
+    before = dataclasses.replace(daily, trigger=CronTrigger(hour=7, minute=30, timezone=MOSCOW))
+    first = _scheduler(sqlite_url)
+    install_jobs(first, [before], make_engine(sqlite_url))
+    first.start(paused=True)
+    first.shutdown()
+    clock.move_to(dt.datetime(2026, 3, 29, 7, 35, tzinfo=MOSCOW))
+    second = _scheduler(sqlite_url)
+    install_jobs(second, [daily], make_engine(sqlite_url))
+    second.start()
+    try:
+        assert isinstance(second.get_job("digest").trigger, DailyTrigger)
+        second.step()
+        assert support.runs(log, "digest") == [dt.datetime(2026, 3, 29, 7, 35, tzinfo=MOSCOW)]
     finally:
         second.shutdown()
 
