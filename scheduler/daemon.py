@@ -17,6 +17,13 @@ instead of starting it over (a daemon restarted every 50 minutes still crawls ho
 
 The job store table (``apscheduler_jobs``) must never be shared by two running schedulers
 (APScheduler 3.x has no coordination), so the daemon holds the ``schedule`` run lock.
+
+SIGTERM and SIGINT (Ctrl-C) stop the daemon after the running job. The scheduler runs in a
+thread of its own (BackgroundScheduler) and the signal handler only raises a flag: the main
+thread, which does nothing but wait for that flag, then shuts the scheduler down. Shutting
+down from the handler itself could hang for good: a signal that lands while the scheduler's
+loop is handing a job to an executor (holding that executor's lock) would wait for the job,
+and the job, when it ends, waits for that lock.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import signal
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import FrameType
@@ -41,9 +49,10 @@ from apscheduler.events import (
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.job import Job
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, inspect
 
@@ -60,13 +69,15 @@ DIGEST_JOB = "digest"
 # Retry jobs are "digest-retry:<UTC time>": one id per retry (see JobEvents._retry_digest).
 DIGEST_RETRY_JOB = "digest-retry"
 DIGEST_RETRY_AFTER = dt.timedelta(minutes=30)
+# How often the main thread looks at the stop flag (see wait_for_stop).
+STOP_POLL_SECONDS = 0.2
 
 
 def make_scheduler(
     jobstore_engine: Engine,
     cfg: Config,
     *,
-    scheduler_cls: type[BaseScheduler] = BlockingScheduler,
+    scheduler_cls: type[BaseScheduler] = BackgroundScheduler,
 ) -> BaseScheduler:
     """A scheduler over the SQLAlchemy job store on ``jobstore_engine`` (not started).
 
@@ -169,6 +180,10 @@ def stored_jobs(engine: Engine) -> dict[str, Job]:
 
 
 def _same_trigger(a: BaseTrigger, b: BaseTrigger) -> bool:
+    if isinstance(a, CronTrigger) and isinstance(b, CronTrigger):
+        # Same fields, same zone: the same times (a CronTrigger stored by earlier versions
+        # stands for the DailyTrigger that replaced it, and its schedule is kept).
+        return str(a) == str(b) and str(a.timezone) == str(b.timezone)
     if type(a) is not type(b):
         return False
     if isinstance(a, IntervalTrigger) and isinstance(b, IntervalTrigger):
@@ -227,26 +242,42 @@ def install_jobs(
 
 
 @dataclass
-class _Stopper:
-    """SIGTERM/SIGINT handler: stop taking jobs, wait for the running one, then exit."""
+class Stopper:
+    """SIGTERM/SIGINT handler: remembers the first signal and does nothing else.
 
-    scheduler: BaseScheduler
-    stopping: bool = False
+    A signal handler runs in the main thread between any two bytecodes, wherever that thread
+    is, so this one takes no lock and calls nothing that may wait or write (not even logging:
+    a write to stderr that interrupts another write to it raises); :func:`wait_for_stop` does
+    the rest. A second signal while the running job finishes changes nothing.
+    """
+
+    signum: int | None = None
 
     def __call__(self, signum: int, _frame: FrameType | None) -> None:
-        if self.stopping:
-            logger.warning("already stopping; waiting for the running job to finish")
-            return
-        self.stopping = True
-        logger.info("%s received: stopping after the running job", signal.Signals(signum).name)
-        self.scheduler.shutdown(wait=True)
+        if self.signum is None:
+            self.signum = signum
 
 
-def install_signal_handlers(scheduler: BaseScheduler) -> None:
-    """Make SIGTERM and SIGINT shut the scheduler down cleanly (main thread only)."""
-    stopper = _Stopper(scheduler)
+def install_signal_handlers() -> Stopper:
+    """Make SIGTERM and SIGINT ask the daemon to stop (main thread only)."""
+    stopper = Stopper()
     signal.signal(signal.SIGTERM, stopper)
     signal.signal(signal.SIGINT, stopper)
+    return stopper
+
+
+def wait_for_stop(scheduler: BaseScheduler, stopper: Stopper) -> None:
+    """In the main thread: wait for SIGTERM/SIGINT, then stop taking jobs and wait for the
+    running one.
+
+    A short poll of a flag rather than an Event: setting an Event in the handler can hang when
+    the signal lands while this thread holds the Event's own lock.
+    """
+    while stopper.signum is None:
+        time.sleep(STOP_POLL_SECONDS)
+    name = signal.Signals(stopper.signum).name
+    logger.info("%s received: stopping after the running job", name)
+    scheduler.shutdown(wait=True)
 
 
 def run_daemon(cfg: Config, *, config_path: str | None, database_url: str) -> int:
@@ -256,9 +287,10 @@ def run_daemon(cfg: Config, *, config_path: str | None, database_url: str) -> in
         engine = make_engine(database_url)  # disposed by the job store at shutdown
         scheduler = make_scheduler(engine, cfg)
         install_jobs(scheduler, specs, engine)
-        install_signal_handlers(scheduler)
+        stopper = install_signal_handlers()
         logger.info("scheduler started with jobs: %s", ", ".join(s.id for s in specs))
-        scheduler.start()  # blocks until shutdown
+        scheduler.start()  # in its own thread
+        wait_for_stop(scheduler, stopper)
         logger.info("scheduler stopped")
     return 0
 

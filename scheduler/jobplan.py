@@ -7,6 +7,7 @@ was loaded (scheduler/config.py), so a config that loads always plans. See
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,35 @@ class JobSpec:
     # Run however late (no misfire_grace_time): for jobs that queue for a shared worker, where
     # waiting behind another job is expected and must not count as a missed run.
     run_late: bool = False
+
+
+class DailyTrigger(CronTrigger):  # type: ignore[misc]  # APScheduler 3 has no type hints
+    """Once a day at a wall-clock time (``hour``, ``minute``) in ``timezone``, DST days too.
+
+    APScheduler 3's CronTrigger fires at both instants of a local time that occurs twice when
+    the clocks go back (its documented DST behaviour): a digest at 02:30 in Europe/Berlin went
+    out twice on the last Sunday of October. This skips the second instant, as cron(8) does.
+    A time that does not exist when the clocks go forward still fires once, an hour later by
+    the new clock. Kept as a subclass (its ``str`` is the cron trigger's) because APScheduler
+    3 has no option for it; the job store pickles a reference to it, so it stays here.
+    """
+
+    def get_next_fire_time(
+        self, previous_fire_time: dt.datetime | None, now: dt.datetime
+    ) -> dt.datetime | None:
+        upcoming: dt.datetime | None = super().get_next_fire_time(previous_fire_time, now)
+        if (
+            upcoming is not None
+            and previous_fire_time is not None
+            and _wall_clock(upcoming, self.timezone)
+            == _wall_clock(previous_fire_time, self.timezone)
+        ):
+            upcoming = super().get_next_fire_time(upcoming, upcoming)
+        return upcoming
+
+
+def _wall_clock(when: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
+    return when.astimezone(tz).replace(tzinfo=None, fold=0)
 
 
 def plan_jobs(cfg: Config, *, config_path: str | None, database_url: str) -> list[JobSpec]:
@@ -82,7 +112,7 @@ def plan_jobs(cfg: Config, *, config_path: str | None, database_url: str) -> lis
         JobSpec(
             "digest",
             jobs.digest_job,
-            CronTrigger(hour=send.hour, minute=send.minute, timezone=tz),
+            DailyTrigger(hour=send.hour, minute=send.minute, timezone=tz),
             dict(base),
             name="daily digest",
         )
@@ -92,7 +122,7 @@ def plan_jobs(cfg: Config, *, config_path: str | None, database_url: str) -> lis
         JobSpec(
             "housekeeping",
             jobs.housekeeping_job,
-            CronTrigger(hour=housekeeping.hour, minute=housekeeping.minute, timezone=tz),
+            DailyTrigger(hour=housekeeping.hour, minute=housekeeping.minute, timezone=tz),
             dict(base),
             name="retention and database maintenance",
         )

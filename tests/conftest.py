@@ -80,13 +80,14 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 CHROMIUM = os.environ.get("NEWSMON_CHROMIUM", "/usr/bin/chromium")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Debian's chromium driven by Playwright, or skip with the reason.
 
-    One per test process: Playwright's sync API keeps its event loop running (in a greenlet)
-    while it is open, so a second ``sync_playwright()`` in the same process is refused; every
-    browser test shares this one."""
+    One per test module, closed after it: Playwright's sync API keeps an event loop running in
+    this thread while it is open, so a second ``sync_playwright()`` is refused, and so is every
+    ``asyncio.run()`` of a later test that the same test process runs (a session-wide browser
+    failed those tests whenever the parallel run gave both to one process)."""
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         pytest.skip(f"no chromium at {CHROMIUM} (apt-get install chromium)")
     try:

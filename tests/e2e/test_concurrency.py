@@ -82,13 +82,12 @@ def test_a_second_crawl_exits_with_status_4_at_once(
             "the first crawl to start",
         )
         assert first.poll() is None, log.read_text()[-3000:]
-        started = time.monotonic()
         second = harness.newsmon(cfg, "crawl", timeout=120)
-        waited = time.monotonic() - started
+        # The first crawl holds the lock until it ends: that it is still running shows that
+        # the second gave up at once instead of waiting (no wall-clock bound, which load breaks).
         assert first.poll() is None, "the first crawl ended before the second was refused"
         assert second.returncode == 4, second.stderr[-3000:]
         assert "another newsmon crawl is running" in second.stderr
-        assert waited < 30, f"the second crawl took {waited:.1f} s to give up"
     finally:
         first.wait(timeout=300)
     assert first.returncode == 0, log.read_text()[-3000:]

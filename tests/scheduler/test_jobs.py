@@ -1,11 +1,13 @@
-"""The daemon's job functions, called as APScheduler calls them (plain arguments)."""
+"""The daemon's job functions, called as APScheduler calls them (plain arguments).
+
+The crawl job that finds the crawl lock held is run through the daemon's scheduler in
+test_daemon.py."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -16,7 +18,6 @@ from sqlalchemy import func, select
 from scheduler.jobs import (
     JobTimeoutError,
     crawl_command,
-    crawl_job,
     digest_job,
     housekeeping_job,
     run_command,
@@ -88,35 +89,6 @@ def _config(tmp_path: Path, url: str, smtp_port: int = 9) -> Path:
         '[[sources]]\nname = "local"\nurl = "http://127.0.0.1:9/feed.xml"\nkind = "feed"\n'
     )
     return path
-
-
-@pytest.mark.slow
-def test_crawl_job_skips_quietly_when_another_crawl_holds_the_lock(
-    sqlite_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    engine, _ = migrated(sqlite_url)
-    engine.dispose()
-    cfg = _config(tmp_path, sqlite_url)
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys, time\nfrom pathlib import Path\nfrom scheduler.lock import run_lock\n"
-            "with run_lock(sys.argv[1], 'crawl', fallback_dir=Path('.')):\n"
-            "    print('locked', flush=True); time.sleep(120)",
-            sqlite_url,
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        with caplog.at_level(logging.INFO, logger="scheduler.jobs"):
-            crawl_job(str(cfg), sqlite_url, 120.0)  # does not raise
-    finally:
-        holder.kill()
-        holder.wait()
-    assert "crawl skipped: another crawl is still running" in caplog.text
 
 
 def test_digest_job_sends_from_the_config(sqlite_url: str, tmp_path: Path) -> None:

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from storage.engine import make_engine
@@ -41,31 +40,30 @@ def _holder(url: str, name: str, tmp: Path, hold: float = 60.0) -> subprocess.Po
     return proc
 
 
-def _try(url: str, name: str, tmp: Path) -> tuple[int, str, float]:
-    t0 = time.monotonic()
+def _try(url: str, name: str, tmp: Path) -> tuple[int, str]:
     done = subprocess.run(
         [sys.executable, "-c", HOLDER, url, name, str(tmp), "0"],
         capture_output=True,
         text=True,
         timeout=60,
     )
-    return done.returncode, done.stdout + done.stderr, time.monotonic() - t0
+    return done.returncode, done.stdout + done.stderr
 
 
 def test_contender_exits_4_at_once_and_kill_9_releases(db_url: str, tmp_path: Path) -> None:
     holder = _holder(db_url, "crawl", tmp_path)
     try:
-        code, out, _ = _try(db_url, "crawl", tmp_path)
+        code, out = _try(db_url, "crawl", tmp_path)
         assert code == 4
         assert "another newsmon crawl is running on this database" in out
         # The holder never lets go: that the contender returned at all shows it did not
         # wait for the lock (no wall-clock comparison, which a loaded machine breaks).
-        code_other, _, _ = _try(db_url, "digest", tmp_path)
+        code_other, _ = _try(db_url, "digest", tmp_path)
         assert code_other == 0  # other lock names are independent
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait()
-    code, out, _ = _try(db_url, "crawl", tmp_path)
+    code, out = _try(db_url, "crawl", tmp_path)
     assert code == 0, out
     assert "locked" in out
 
@@ -73,7 +71,7 @@ def test_contender_exits_4_at_once_and_kill_9_releases(db_url: str, tmp_path: Pa
 def test_sqlite_lock_file_names_the_holder_pid(sqlite_url: str, tmp_path: Path) -> None:
     holder = _holder(sqlite_url, "digest", tmp_path)
     try:
-        code, out, _ = _try(sqlite_url, "digest", tmp_path)
+        code, out = _try(sqlite_url, "digest", tmp_path)
         assert code == 4 and f"(pid {holder.pid})" in out
         assert (tmp_path / "newsmon.db.digest.lock").exists()
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import multiprocessing
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from scrapy.exceptions import DropItem
 from sqlalchemy import select
 
 from crawler import stats as st
-from crawler.extraction import ExtractionPool
+from crawler.extraction import ExtractionPool, tasks
 from crawler.items import ArticleItem
 from crawler.pipelines.extract import ExtractPipeline
 from crawler.pipelines.score import ScorePipeline
@@ -25,6 +26,7 @@ from storage.dedup import Signer
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.models import Article
+from tests.crawler.pipelines import worker_probes
 
 PROJECT = Path(__file__).resolve().parents[3]
 SPIDER = Spider(name="t")
@@ -150,30 +152,67 @@ def test_extract_stage_off_the_reactor_and_drops_empty_pages() -> None:
     assert forgotten == [("http://a.test/empty.html", "s", "no_text", 200)]
 
 
-def test_score_stage_scores_in_the_workers_and_loads_the_model_once(tmp_path: Path) -> None:
+def test_score_stage_scores_in_two_workers_and_each_loads_the_model_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real forkserver pool with two workers: each loads the model once, however many
+    pages it scores, and the crawl process never loads it."""
+    import crawler.relevance
+
+    def no_load_here(*_: object) -> None:
+        raise AssertionError("the crawl process loaded the relevance model")
+
+    # Patched in this process only: the workers are forked from the forkserver, not from here.
+    monkeypatch.setattr(crawler.relevance, "load_model", no_load_here)
+    parent_before = tasks._model.cache_info()
     stats = st.DictStats()
-    with ExtractionPool(1) as pool:
-        state = CrawlState(pool=pool)
-        pipe = ScorePipeline(str(tmp_path / "model"), str(PROJECT / "seeds"), 0.5, stats, state)
+    model_dir, seeds_dir = str(tmp_path / "model"), str(PROJECT / "seeds")
+    pages = 40
+    with ExtractionPool(2) as pool, multiprocessing.get_context("spawn").Manager() as manager:
+        pipe = ScorePipeline(model_dir, seeds_dir, 0.5, stats, CrawlState(pool=pool))
 
-        async def both() -> list[ArticleItem]:
-            return list(
-                await asyncio.gather(
-                    pipe.process_item(item("http://a.test/1", STORY), SPIDER),
-                    pipe.process_item(item("http://a.test/2", OTHER), SPIDER),
-                )
+        async def score(items: list[ArticleItem]) -> list[ArticleItem]:
+            return list(await asyncio.gather(*(pipe.process_item(it, SPIDER) for it in items)))
+
+        # The first article: one worker trains the model and saves it (no model is saved yet).
+        (first,) = asyncio.run(score([item("http://a.test/0", STORY)]))
+        # Both workers score a page now, so both have the model before the rest arrive.
+        both = manager.Barrier(2)
+        probes = [
+            pool.submit_call(
+                worker_probes.score_in_each_worker, both, model_dir, seeds_dir, 0.5, OTHER
             )
+            for _ in range(2)
+        ]
+        assert len({p.result(timeout=300) for p in probes}) == 2
+        scored = asyncio.run(
+            score([item(f"http://a.test/{n}", STORY if n % 2 else OTHER) for n in range(1, pages)])
+        )
+        both = manager.Barrier(2)
+        counts = [
+            pool.submit_call(worker_probes.model_loads_in_each_worker, both) for _ in range(2)
+        ]
+        per_worker = sorted(c.result(timeout=300) for c in counts)
+    assert len({pid for pid, _, _ in per_worker}) == 2
+    assert [loads for _, loads, _ in per_worker] == [1, 1]  # once each, however many pages
+    # Every call that asked a worker for the model: the first article's loading call, the
+    # pages, and the two probe pages.
+    assert sum(calls for _, _, calls in per_worker) == 1 + pages + 2
+    assert tasks._model.cache_info() == parent_before  # the crawl process never loaded it
 
-        on, off = asyncio.run(both())
-    assert on.relevance_score is not None and off.relevance_score is not None
-    assert on.relevance_score > off.relevance_score
-    # Trained once (no model was saved) and saved: one version for both articles.
-    assert on.model_version is not None and on.model_version == off.model_version
+    done = [first, *scored]
+    on = {it.relevance_score for it in done if it.text == STORY}
+    off = {it.relevance_score for it in done if it.text == OTHER}
+    assert len(on) == len(off) == 1  # the same score for the same text, whichever worker
+    assert None not in on | off and min(on) > max(off)  # type: ignore[type-var]
+    # One model, trained once and saved: one version for every article.
+    assert first.model_version is not None
+    assert {it.model_version for it in done} == {first.model_version}
     assert len([d for d in (tmp_path / "model").iterdir() if d.is_dir()]) == 1
-    assert "summary" in on.why
+    assert "summary" in first.why
     relevant = stats.values.get("newsmon/relevance/relevant", 0)
     irrelevant = stats.values.get("newsmon/relevance/irrelevant", 0)
-    assert relevant + irrelevant == 2
+    assert relevant + irrelevant == pages
 
 
 def test_signature_stage_matches_signing_in_process(db: str) -> None:
