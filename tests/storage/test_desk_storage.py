@@ -156,3 +156,71 @@ def test_upgrading_a_0004_archive_indexes_it_and_carries_its_labels(
             assert [x.id for x in search(s, SearchFilters(q="mutiny")).results] == [1]
     finally:
         engine.dispose()
+
+
+def test_word_search_with_every_filter_and_sort_agrees_with_reading_every_article(
+    sessions: sessionmaker[Session], make_record: RecordFactory
+) -> None:
+    """The word search narrows the matches by id range and index before reading rows (SQLite);
+    whatever the filters, sort and page, it finds what a reading of every article finds."""
+    words = ("coup", "purge", "tulips")
+    with sessions.begin() as s:
+        for n in range(60):
+            insert_article(
+                s,
+                make_record(
+                    f"https://s{n % 3}.example/{n}",
+                    title=f"Report {n}",
+                    text=f"Report {n} on the {words[n % 3]} and the {words[(n // 3) % 3]}.",
+                    fetched_at=T0 - dt.timedelta(days=60 - n),
+                    relevance_score=(n * 37 % 100) / 100,
+                    relevant=(n * 37 % 100) >= 50,
+                    source=f"s{n % 3}",
+                    text_hash=str(n).ljust(64, "0"),
+                ),
+            )
+    with sessions() as s:
+        every = list(s.query(Article))
+        cases = [
+            SearchFilters(q="coup"),
+            SearchFilters(q="coup", relevant=True, fetched_from=T0 - dt.timedelta(days=30)),
+            SearchFilters(q="purge", fetched_to=T0 - dt.timedelta(days=20), sort="date"),
+            SearchFilters(
+                q="tulips",
+                fetched_from=T0 - dt.timedelta(days=50),
+                fetched_to=T0 - dt.timedelta(days=10),
+                source="s1",
+                sort="score",
+            ),
+            SearchFilters(q="coup purge", relevant=False, score_min=0.2, per_page=3, page=2),
+            SearchFilters(q="coup", fetched_from=T0 + dt.timedelta(days=1)),  # nothing that new
+        ]
+        for f in cases:
+            expected = [
+                a
+                for a in every
+                if all(w in a.text.lower() for w in f.words)
+                and (f.relevant is None or a.relevant is f.relevant)
+                and (f.fetched_from is None or a.fetched_at >= f.fetched_from)
+                and (f.fetched_to is None or a.fetched_at < f.fetched_to)
+                and (f.source is None or a.source == f.source)
+                and (f.score_min is None or a.relevance_score >= f.score_min)
+            ]
+            pages, page = [], 1
+            while True:
+                got = search(s, SearchFilters(**{**f.__dict__, "page": page}))
+                pages.extend(a.id for a in got.results)
+                if not got.has_more:
+                    break
+                page += 1
+            assert sorted(pages) == sorted(a.id for a in expected), f
+            assert len(set(pages)) == len(pages), f  # no article on two pages
+            if f.sort == "date":
+                assert pages == [
+                    a.id for a in sorted(expected, key=lambda a: (a.fetched_at, a.id), reverse=True)
+                ]
+            if f.sort == "score":
+                assert pages == [
+                    a.id
+                    for a in sorted(expected, key=lambda a: (a.relevance_score, a.id), reverse=True)
+                ]
