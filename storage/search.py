@@ -22,6 +22,7 @@ from sqlalchemy import (
     Float,
     Integer,
     Select,
+    SQLColumnExpression,
     and_,
     func,
     literal_column,
@@ -170,31 +171,25 @@ def _sqlite_word_search(f: SearchFilters, words: list[str], paged: bool) -> Sele
         .prefix_with("MATERIALIZED")
     )
     sort = f.sort if f.sort in SORTS else "match"
-    rank = -matched.c.rank
-    inner = select(matched.c.id.label("id"), rank.label("relevance"))
+    # The sort key rides along with each hit, so that the outer query orders the page the same.
+    key: SQLColumnExpression[Any] = {
+        "match": -matched.c.rank,
+        "score": Article.relevance_score,
+        "date": Article.fetched_at,
+    }[sort]
+    inner = select(matched.c.id.label("id"), key.label("key"))
     indexed = _row_conditions(f, indexed=True)
     if indexed:
         inner = inner.where(matched.c.id.in_(select(Article.id).where(*indexed)))
     others = _row_conditions(f, indexed=False)
     if others or sort != "match":
         inner = inner.join(Article, Article.id == matched.c.id).where(*others)
-        if sort == "score":
-            inner = inner.add_columns(Article.relevance_score.label("score"))
-        elif sort == "date":
-            inner = inner.add_columns(Article.fetched_at.label("fetched"))
-    if sort == "match":
-        keys = [rank.desc(), matched.c.id.desc()]
-    elif sort == "score":
-        keys = [Article.relevance_score.desc(), matched.c.id.desc()]
-    else:
-        keys = [Article.fetched_at.desc(), matched.c.id.desc()]
-    hits = _page(inner.order_by(*keys), f, paged).subquery("hits")
-    outer = {
-        "match": [hits.c.relevance.desc(), hits.c.id.desc()],
-        "score": [hits.c.score.desc(), hits.c.id.desc()] if sort == "score" else [],
-        "date": [hits.c.fetched.desc(), hits.c.id.desc()] if sort == "date" else [],
-    }[sort]
-    return select(Article).join(hits, hits.c.id == Article.id).order_by(*outer)
+    hits = _page(inner.order_by(key.desc(), matched.c.id.desc()), f, paged).subquery("hits")
+    return (
+        select(Article)
+        .join(hits, hits.c.id == Article.id)
+        .order_by(hits.c.key.desc(), hits.c.id.desc())
+    )
 
 
 def search_query(dialect: str, f: SearchFilters, *, paged: bool = True) -> Select[Any]:
