@@ -233,7 +233,7 @@ class DedupIndex:
         for art_id, cluster, other in rows:
             if not other or len(other) != len(blob):
                 continue
-            same = sum(map(operator.eq, sig, memoryview(bytes(other)).cast("I")))
+            same = sum(map(operator.eq, sig, memoryview(other).cast("I")))
             sim = same / self.num_perm
             cluster = cluster if cluster is not None else art_id
             # Best match; among equals the oldest cluster (the lowest id) wins.

@@ -56,6 +56,8 @@ def from_crawler(cls, crawler):
         report["not_stored"] = state.not_stored == spider.not_stored
         report["states"] = len(built)
         report["pools"] = len(pools)
+        from scrapy.utils import defer as scrapy_defer
+        report["loop_lookup"] = scrapy_defer._get_asyncio_event_loop.__name__
         heavy = ("numpy", "scipy", "sklearn", "crawler.relevance")
         report["heavy_imports"] = [name for name in heavy if name in sys.modules]
         with open(os.environ["NEWSMON_TEST_STATE_REPORT"], "w") as out:
@@ -125,6 +127,8 @@ def test_a_crawls_stages_share_one_crawl_state(site: SmallSite, tmp_path: Path) 
         # Scoring, signing and banding happen in the workers: the crawl process that stored
         # two articles and checked them for copies never loaded numpy or the model's code.
         "heavy_imports": [],
+        # Scrapy's per-Deferred loop lookup is the fast one (crawler/scrapy_compat.py).
+        "loop_lookup": "_running_loop_first",
     }
     stats = run_stats(tmp_path)
     assert stats[st.key(st.STORED_NEW, "wire")] == 2
