@@ -57,3 +57,14 @@ def test_a_utf16_page_with_a_meta_refresh_is_still_redirected() -> None:
     out = mw.process_response(req, resp, Spider("s"))
     assert isinstance(out, Request)
     assert out.url == "http://news.test/new.html"
+
+
+def test_a_head_that_only_mentions_refresh_does_not_decode_the_whole_page() -> None:
+    # No charset declared: the whole page's encoding would be a guess over every byte of it.
+    mw = HeadMetaRefreshMiddleware(Settings())
+    req = Request("http://news.test/a.html")
+    head = "<html><head><script>var autoRefresh = 0;</script></head><body>"
+    resp = HtmlResponse(req.url, body=(head + BIG_TEXT).encode("utf-8"), request=req)
+    assert mw.process_response(req, resp, Spider("s")) is resp
+    assert getattr(resp, "_cached_benc", None) is None
+    assert getattr(resp, "_cached_ubody", None) is None
