@@ -12,8 +12,9 @@ Even those 38 locales cost about 1.2 CPU s to build in each process (dateparser 
 locale's regexes as it tries it), which a crawl of five pages cannot afford and which a worker
 pays again on its first page that needs it. So :func:`extract_article` passes the language the
 page declares (``<html lang>``; else the language its text looks like) through
-:func:`language_hint`, and the parser for that page knows only that language, English, and (for
-Chinese, Japanese and Korean pages) the other two: a few hundredths of a second to build. A page
+:mod:`crawler.extraction.page_language`, and the parser for that page knows only that
+language, English, and (for Chinese, Japanese and Korean pages) the other two: a few hundredths
+of a second to build. A page
 in no language of :data:`LANGUAGES` (or none recognised) gets the parser with every language.
 On the corpus every date is identical either way (issue 16).
 """
@@ -22,12 +23,11 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import Any
 
 import htmldate.extractors
+
+from crawler.extraction import page_language
 
 logger = logging.getLogger(__name__)
 
@@ -52,20 +52,6 @@ _SETTINGS = {
 _CJK = ("zh", "ja", "ko")
 # Codes pages declare that dateparser spells differently.
 _ALIASES = {"no": "nb"}
-_hint: ContextVar[Callable[[], str | None] | None] = ContextVar(
-    "newsmon_date_language", default=None
-)
-
-
-@contextmanager
-def language_hint(language: Callable[[], str | None]) -> Iterator[None]:
-    """Within this block, dates are parsed in the language ``language()`` returns (called
-    only when a date needs dateparser at all, at most once)."""
-    token = _hint.set(functools.cache(language))
-    try:
-        yield
-    finally:
-        _hint.reset(token)
 
 
 def languages_for(hint: str | None) -> tuple[str, ...]:
@@ -87,9 +73,8 @@ def date_parser(languages: tuple[str, ...]) -> Any:
 
 
 def news_date_parser() -> Any:
-    """The parser for :data:`LANGUAGES`, or for the language of :func:`language_hint`."""
-    hint = _hint.get()
-    return date_parser(languages_for(hint() if hint is not None else None))
+    """The parser for :data:`LANGUAGES`, or for the page's language (``page_language``)."""
+    return date_parser(languages_for(page_language.current()))
 
 
 def install() -> bool:

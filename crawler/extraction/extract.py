@@ -18,9 +18,10 @@ from trafilatura import bare_extraction
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
-from crawler.extraction import dateparse
+from crawler.extraction import dateparse, stoplist
 from crawler.extraction.decode import decode_html
 from crawler.extraction.language import declared_language, guess_language
+from crawler.extraction.page_language import page_language
 from crawler.extraction.result import Extracted
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ _CANONICAL_XPATHS = (
 )
 
 dateparse.install()
+stoplist.install()
 
 
 def extract_article(
@@ -84,7 +86,7 @@ def _extract(
         return None
     declared = declared_language(tree)
     hint = functools.partial(_page_language, tree, declared)
-    with warnings.catch_warnings(), dateparse.language_hint(hint):
+    with warnings.catch_warnings(), page_language(hint):
         # dateutil warns about time-zone names it cannot place ("EST"); the date is still
         # usable, and a warning turned into an error (as under pytest) must not lose a page.
         warnings.simplefilter("ignore", UnknownTimezoneWarning)
@@ -146,7 +148,7 @@ def _strip_blocks(html: str) -> str:
 
 
 def _page_language(tree: HtmlElement, declared: str | None) -> str | None:
-    """The declared language, else a guess from the page's text: for reading its dates."""
+    """The declared language, else a guess from the page's text: for its dates and stop words."""
     if declared is not None:
         return declared
     body = tree.find("body")

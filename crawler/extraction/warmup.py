@@ -19,9 +19,10 @@ def warm() -> None:
 
     What only some pages need is left to the first page that needs it (issue 16): dateparser's
     locales (about 1.2 CPU s to build; on the corpus 4 pages of 347 have a date only dateparser
-    reads) and justext's merged stoplist (0.25 s, 25 MB; trafilatura's fallback for pages where
-    its own extraction finds little). Built here, in the forkserver, they were most of its
-    warm-up, paid by every crawl, including an hourly one that extracts five pages.
+    reads) and justext's stop list (trafilatura's fallback for pages where its own extraction
+    finds little; the page's language's list, see stoplist.py). Built here, in the forkserver,
+    they were most of its warm-up, paid by every crawl, including an hourly one that extracts
+    five pages.
     """
     global _warmed
     if not _warmed:

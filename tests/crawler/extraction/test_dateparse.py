@@ -9,6 +9,7 @@ import pytest
 
 from crawler.extraction import dateparse
 from crawler.extraction.extract import extract_article
+from crawler.extraction.page_language import page_language
 
 
 def test_htmldate_uses_the_news_date_parser() -> None:
@@ -51,7 +52,7 @@ def test_a_declared_language_limits_the_parser_to_it_and_english() -> None:
     assert dateparse.languages_for(None) == dateparse.LANGUAGES
     assert dateparse.languages_for("xx") == dateparse.LANGUAGES
     assert dateparse.languages_for("no") == ("nb", "en")
-    with dateparse.language_hint(lambda: "de"):
+    with page_language(lambda: "de"):
         assert dateparse.news_date_parser() is dateparse.date_parser(("de", "en"))
     assert dateparse.news_date_parser() is dateparse.date_parser(dateparse.LANGUAGES)
 
