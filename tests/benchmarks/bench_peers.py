@@ -1,13 +1,15 @@
 """Benchmark (issue 16): newsmon's per-page cost beside the tools a user would otherwise run.
 
-    python tests/benchmarks/bench_peers.py [--corpus DIR] [--workers N] [--keep DIR]
+    python tests/benchmarks/bench_peers.py [--corpus DIR] [--workers N] [--keep DIR] [--rounds 3]
 
 One local site (every corpus page, keep-alive, no Nagle stalls, no politeness delay) and, in one
 run: ``newsmon crawl`` (fresh database; ``newsmon init`` trained the model beforehand), the
 trafilatura CLI over the same page URLs (``-i urls.txt --parallel N``; its settings file turns
 SSRF protection off, for loopback, and SLEEP_TIME to 0), and ``trafilatura.extract`` alone on 1
-and N processes. For each: pages/s (wall time of the command, as a user waits for it; for
-extraction alone, of its extraction loop), CPU per page (user + system of the whole process
+and N processes. newsmon and the CLI run alternately ``--rounds`` times (each newsmon round on
+a fresh database); the ratios use each figure's median, as these machines are noisy. For
+each: pages/s (wall time of the command, as a user waits for it; for extraction alone, of its
+extraction loop), CPU per page (user + system of the whole process
 tree, start-up included: this script is the tree's child subreaper, so every descendant's
 rusage is collected), and the peak PSS of the tree (polled from /proc/*/smaps_rollup). Then the
 hourly case: a site with 200 pages stored gets 5 new ones (one crawl), then none (another).
@@ -24,6 +26,7 @@ import ctypes
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -170,6 +173,13 @@ def row(name: str, pages: int, m: Measured, loop_wall: float | None = None) -> d
     return r
 
 
+def median_row(name: str, runs: list[dict[str, float]]) -> dict[str, float]:
+    """Each figure's median over the rounds."""
+    r = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+    print(f"| **{name}** | {r['rate']:.1f} | {r['cpu_ms']:.0f} | {r['pss']:.0f} MB |")
+    return r
+
+
 def print_processes(m: Measured) -> None:
     """Where the CPU went, per process (last /proc sample of each: a lower bound)."""
     for name, cpu in sorted(m.per_process.items(), key=lambda kv: -kv[1]):
@@ -217,6 +227,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--keep", type=Path, help="keep the databases and configs here")
     parser.add_argument("--no-peers", action="store_true", help="newsmon and the hourly case")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="newsmon and the CLI, alternately (medians)"
+    )
     args = parser.parse_args(argv)
     if not (args.corpus / "manifest.tsv").exists():
         print(f"corpus not found at {args.corpus}", file=sys.stderr)
@@ -236,21 +249,32 @@ def main(argv: list[str] | None = None) -> int:
     rows: dict[str, dict[str, float]] = {}
     with CorpusSite(args.corpus) as site:
         model = work / "crawl" / "model"
-        config = write_config(work / "crawl", site.sitemap_url, n, model)
-        subprocess.run(newsmon(config, "init"), check=True, capture_output=True, cwd=PROJECT)
-        m = measure(newsmon(config, "crawl"))
-        pages = served(site)
-        rows["newsmon"] = row(f"`newsmon crawl` (fresh database, {n} workers)", pages, m)
-        print_processes(m)
-        if not args.no_peers:
-            urls = work / "urls.txt"
-            urls.write_text("".join(site.base_url + p + "\n" for p in site.page_paths()))
-            settings = work / "trafilatura.cfg"
-            settings.write_text(TRAFILATURA_SETTINGS)
+        urls = work / "urls.txt"
+        urls.write_text("".join(site.base_url + p + "\n" for p in site.page_paths()))
+        settings = work / "trafilatura.cfg"
+        settings.write_text(TRAFILATURA_SETTINGS)
+        cli_cmd = [str(BIN / "trafilatura"), "--config-file", str(settings)]
+        ours_runs: list[dict[str, float]] = []
+        cli_runs: list[dict[str, float]] = []
+        # newsmon and the CLI alternate, so that a slow spell of a noisy machine hits both.
+        for round_no in range(1, args.rounds + 1):
+            crawl_dir = work / "crawl" / f"round-{round_no}"
+            crawl_dir.mkdir(parents=True)
+            config = write_config(crawl_dir, site.sitemap_url, n, model)
+            subprocess.run(newsmon(config, "init"), check=True, capture_output=True, cwd=PROJECT)
             before = served(site)
-            cli = [str(BIN / "trafilatura"), "--config-file", str(settings)]
-            m = measure([*cli, "-i", str(urls), "--parallel", str(n)])
-            rows["cli"] = row(f"`trafilatura -i urls.txt --parallel {n}`", served(site) - before, m)
+            m = measure(newsmon(config, "crawl"))
+            name = f"`newsmon crawl` (fresh database, {n} workers), round {round_no}"
+            ours_runs.append(row(name, served(site) - before, m))
+            print_processes(m)
+            if not args.no_peers:
+                before = served(site)
+                m = measure([*cli_cmd, "-i", str(urls), "--parallel", str(n)])
+                name = f"`trafilatura -i urls.txt --parallel {n}`, round {round_no}"
+                cli_runs.append(row(name, served(site) - before, m))
+        rows["newsmon"] = median_row(f"`newsmon crawl`, median of {args.rounds}", ours_runs)
+        if cli_runs:
+            rows["cli"] = median_row(f"trafilatura CLI, median of {args.rounds}", cli_runs)
     if not args.no_peers:
         for procs in sorted({1, n}):
             m, loop, count = extraction_alone(args.corpus, procs)
