@@ -2,10 +2,11 @@
 
 spider    -> url, source, body, http_encoding, content_type, hint_* (from feed/sitemap)
 100 extract -> text, title, author, published_at, language, site_name, canonical_url,
-               body_gz (the raw page compressed in the worker; body is emptied)
+               body_gz (the raw page compressed in the worker; body is emptied),
+               text_hash, minhash, band_keys (signed in the same trip to the worker)
 200 score   -> relevance_score, relevant, why, model_version
 220 watch   -> why["watch"], relevant (a [[watch]] rule matched: always relevant)
-250 signature -> text_hash, minhash (signed in an extraction worker)
+250 signature -> text_hash, minhash where extraction did not sign; items back in fetch order
 400 store   -> duplicate_of, duplicate_kind, cluster_id, id (the duplicate check and the
                insert in one transaction; see crawler/pipelines/store.py)
 """

@@ -45,20 +45,37 @@ class ScoreResult:
 
 @dataclass(frozen=True)
 class PackedPage:
-    """The result of :func:`extract_and_pack`: extraction and the gzip'd raw body."""
+    """The result of :func:`extract_and_pack`: extraction, the gzip'd raw body and, when asked
+    for, the text's dedup signature (:func:`sign_text`'s answer)."""
 
     extracted: Extracted | None
     body_gz: bytes
+    signed: tuple[str, bytes, list[int]] | None = None
 
 
 def extract_and_pack(
-    body: bytes, url: str, http_encoding: str | None, gzip_level: int = RAW_GZIP_LEVEL
+    body: bytes,
+    url: str,
+    http_encoding: str | None,
+    gzip_level: int = RAW_GZIP_LEVEL,
+    sign_with: tuple[float, int, int] | None = None,
 ) -> PackedPage:
-    """Extract the article and compress the raw page in one trip to the worker."""
+    """Extract the article and compress the raw page in one trip to the worker; with
+    ``sign_with`` (``(near_threshold, num_perm, shingle_words)``) also sign the text.
+
+    Signing here spares each article a second trip (pickling its text to a worker and the
+    signature back, through three threads of the crawl process): those trips were about a
+    fifth of the crawl process's CPU for three calls an article (py-spy, issue 16).
+    """
     from crawler.extraction.pool import _extract
 
     extracted = _extract(body, url, http_encoding)
-    return PackedPage(extracted, gzip.compress(body, compresslevel=gzip_level, mtime=0))
+    signed = None
+    if sign_with is not None and extracted is not None and extracted.text.strip():
+        threshold, num_perm, shingle_words = sign_with
+        signed = sign_text(extracted.text, num_perm, shingle_words, threshold)
+    body_gz = gzip.compress(body, compresslevel=gzip_level, mtime=0)
+    return PackedPage(extracted, body_gz, signed)
 
 
 @functools.lru_cache(maxsize=4)

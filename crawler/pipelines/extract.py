@@ -11,7 +11,7 @@ from scrapy.exceptions import DropItem
 
 from crawler import stats as st
 from crawler.extraction.errors import ExtractionTimeout
-from crawler.extraction.tasks import extract_and_pack
+from crawler.extraction.tasks import RAW_GZIP_LEVEL, extract_and_pack
 from crawler.items import ArticleItem
 from crawler.state import CrawlState, crawl_state
 
@@ -25,7 +25,8 @@ logger = logging.getLogger(__name__)
 
 class ExtractPipeline:
     """Runs trafilatura through the crawl's :class:`ExtractionPool` (owned by ``state``), which
-    also compresses the raw page.
+    also compresses the raw page and signs the text for the duplicate check (with the state's
+    dedup parameters; the signature stage then has nothing left to compute).
 
     ``process_item`` awaits the pool's future with ``asyncio.wrap_future``, so the reactor
     keeps downloading while every core extracts. Items enter the fetch order here. A page
@@ -59,6 +60,8 @@ class ExtractPipeline:
                     item.body,
                     item.url,
                     item.http_encoding,
+                    RAW_GZIP_LEVEL,
+                    self.state.dedup_params,
                     timeout=self.extract_timeout,
                     label=item.url,
                 )
@@ -87,6 +90,9 @@ class ExtractPipeline:
         item.body_gz = packed.body_gz
         self.counter.inc(st.EXTRACT_OK, item.source)
         apply_extracted(item, extracted)
+        if packed.signed is not None:
+            item.text_hash, minhash, item.band_keys = packed.signed
+            item.minhash = minhash or None
         return item
 
 

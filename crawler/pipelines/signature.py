@@ -3,7 +3,9 @@
 Signing is the costly part of a duplicate check and a pure function of the text, so it runs
 in the extraction workers; the store stage (400) then only looks the signature up, on the
 reactor thread, in the same transaction that adds it: two copies in one crawl are still
-folded.
+folded. In a crawl the extraction stage has the worker sign the text in the same trip
+(``extract_and_pack``); this stage signs what comes without a signature, and puts every item
+back in fetch order.
 """
 
 from __future__ import annotations
@@ -34,13 +36,14 @@ class SignaturePipeline:
         return cls(crawl_state(crawler, "SignaturePipeline"))
 
     async def process_item(self, item: ArticleItem, spider: Spider) -> ArticleItem:
-        threshold, num_perm, shingle_words = self.state.dedup_params
-        fut = self.state.get_pool().submit_call(
-            sign_text, item.text, num_perm, shingle_words, threshold
-        )
-        text_hash, minhash, band_keys = await asyncio.wrap_future(fut)
-        item.text_hash = text_hash
-        item.minhash = minhash or None
-        item.band_keys = band_keys
+        if item.text_hash is None:
+            threshold, num_perm, shingle_words = self.state.dedup_params
+            fut = self.state.get_pool().submit_call(
+                sign_text, item.text, num_perm, shingle_words, threshold
+            )
+            text_hash, minhash, band_keys = await asyncio.wrap_future(fut)
+            item.text_hash = text_hash
+            item.minhash = minhash or None
+            item.band_keys = band_keys
         await self.state.order.turn(item)
         return item

@@ -77,7 +77,7 @@ def worker_task_shares(corpus_dir: Path, model_dir: Path) -> dict[str, float]:
         [(b,) for b, _ in pages],
     )
     costs["score"] = timed(score_article, [(model, seeds, 0.5, *t) for t in texts])
-    costs["sign"] = timed(sign_text, [(t[1], 128, 5) for t in texts])
+    costs["sign"] = timed(sign_text, [(t[1], 128, 5, 0.8) for t in texts])
     return costs
 
 

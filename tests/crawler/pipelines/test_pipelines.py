@@ -140,6 +140,9 @@ def test_extract_stage_off_the_reactor_and_drops_empty_pages() -> None:
         page.source_language = "ru"
         done = asyncio.run(pipe.process_item(page, SPIDER))
         assert "Кремль продолжает чистку" in done.text
+        # Signed in the same trip to the worker, with the crawl's dedup parameters.
+        assert (done.text_hash, done.minhash) == Signer(128, 5).sign(done.text)
+        assert done.band_keys == BandLayout(0.8, 128).keys(done.minhash)
         empty = item("http://a.test/empty.html", "")
         empty.body = b"<html><body></body></html>"
         with pytest.raises(DropItem, match="no article text"):
@@ -213,6 +216,19 @@ def test_score_stage_scores_in_two_workers_and_each_loads_the_model_once(
     relevant = stats.values.get("newsmon/relevance/relevant", 0)
     irrelevant = stats.values.get("newsmon/relevance/irrelevant", 0)
     assert relevant + irrelevant == pages
+
+
+def test_signature_stage_keeps_a_signature_the_extraction_gave() -> None:
+    given = item("http://a.test/1", STORY)
+    given.text_hash, given.minhash, given.band_keys = "h", b"m", [1]
+
+    class NoPool:
+        def submit_call(self, *args: object, **kwargs: object) -> None:
+            raise AssertionError("signed twice")
+
+    pipe = SignaturePipeline(CrawlState(pool=NoPool()))  # type: ignore[arg-type]
+    kept = asyncio.run(pipe.process_item(given, SPIDER))
+    assert (kept.text_hash, kept.minhash, kept.band_keys) == ("h", b"m", [1])
 
 
 def test_signature_stage_matches_signing_in_process(db: str) -> None:
