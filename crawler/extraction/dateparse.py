@@ -14,8 +14,8 @@ pays again on its first page that needs it. So :func:`extract_article` passes th
 page declares (``<html lang>``; else the language its text looks like) through
 :mod:`crawler.extraction.page_language`, and the parser for that page knows only that
 language, English, and (for Chinese, Japanese and Korean pages) the other two: a few hundredths
-of a second to build. A page
-in no language of :data:`LANGUAGES` (or none recognised) gets the parser with every language.
+of a second to build. A page in no language of :data:`LANGUAGES` (or none recognised) gets the
+parser with every language.
 On the corpus every date is identical either way (issue 16).
 """
 

@@ -7,8 +7,8 @@ rest of the crawl and some 20 ms a page (tracemalloc and cProfile over the corpu
 trafilatura already knows how to use one language's list; it is only never told the language,
 because passing ``target_language`` would also drop pages declaring another one. So
 :func:`install` wraps trafilatura's ``try_justext`` to pass the page's language
-(:mod:`crawler.extraction.page_language`); a page whose language is unknown, or has no justext
-list, still gets the union. A page in a known language that has no list (Japanese, Chinese,
+(:mod:`crawler.extraction.page_language`); a page whose language is unknown still gets the
+union. A page in a known language that has no list (Japanese, Chinese,
 Thai, Burmese…) skips justext: none of its words are in any list, so with the union every
 paragraph's stop-word density is nought and justext keeps nothing (on the corpus, 9 of the 28
 pages that reach justext). That is its answer for an empty stop list, given at once.

@@ -2,11 +2,11 @@
 
 ``bare_extraction(with_metadata=True)`` searches every page for category and tag links (two
 XPath passes over the whole tree) and for a licence link, after the title, author, date and
-site name newsmon does keep. newsmon stores none of those three, and they were 13% of a
-worker's CPU on the corpus (55.6 -> 48.3 ms a page, process time, three alternating rounds;
-the 347 extractions identical; issue 16). :func:`install` replaces the two functions
-trafilatura's ``extract_metadata`` calls for them with ones that find nothing, which is
-also what they answer on a page without such links.
+site name newsmon does keep. newsmon stores none of those three, and they were 13% of
+extraction's CPU on the corpus in one process (55.6 -> 48.3 ms a page, process time, three
+alternating rounds; the 347 extractions identical; issue 16). :func:`install` replaces the
+two functions trafilatura's ``extract_metadata`` calls for them with ones that find nothing,
+which is also what they answer on a page without such links.
 """
 
 from __future__ import annotations
