@@ -44,13 +44,25 @@ class ScoreResult:
 
 
 @dataclass(frozen=True)
+class ModelRef:
+    """Where a crawl's relevance model is kept, and its threshold: what a worker needs to load
+    (or, for :func:`model_version`, train) it."""
+
+    model_dir: str
+    seeds_dir: str
+    threshold: float
+
+
+@dataclass(frozen=True)
 class PackedPage:
     """The result of :func:`extract_and_pack`: extraction, the gzip'd raw body and, when asked
-    for, the text's dedup signature (:func:`sign_text`'s answer)."""
+    for, the text's dedup signature (:func:`sign_text`'s answer) and its relevance score (None
+    when no model is saved yet: the score stage then has the model trained, once)."""
 
     extracted: Extracted | None
     body_gz: bytes
     signed: tuple[str, bytes, list[int]] | None = None
+    scored: ScoreResult | None = None
 
 
 def extract_and_pack(
@@ -59,30 +71,80 @@ def extract_and_pack(
     http_encoding: str | None,
     gzip_level: int = RAW_GZIP_LEVEL,
     sign_with: tuple[float, int, int] | None = None,
+    score_with: ModelRef | None = None,
+    hint_title: str | None = None,
+    fallback_language: str | None = None,
 ) -> PackedPage:
     """Extract the article and compress the raw page in one trip to the worker; with
-    ``sign_with`` (``(near_threshold, num_perm, shingle_words)``) also sign the text.
+    ``sign_with`` (``(near_threshold, num_perm, shingle_words)``) also sign the text, and with
+    ``score_with`` score it with the saved model (never training one: see :func:`_model`).
+    A page without a title or a language is scored with ``hint_title`` (its listing's) and
+    ``fallback_language`` (its source's), as the item is filled in the crawl process.
 
-    Signing here spares each article a second trip (pickling its text to a worker and the
-    signature back, through three threads of the crawl process): those trips were about a
-    fifth of the crawl process's CPU for three calls an article (py-spy, issue 16).
+    Signing and scoring here spare each article two more trips (pickling its text to a worker
+    and the answer back, through three threads of the crawl process). Those trips were about a
+    fifth of the crawl process's CPU; and a score waited in the pool's queue behind every page
+    fetched before it, so the pages of a burst reached the store stage all at once while the
+    workers idled (issue 16).
     """
     from crawler.extraction.pool import _extract
 
     extracted = _extract(body, url, http_encoding)
-    signed = None
-    if sign_with is not None and extracted is not None and extracted.text.strip():
-        threshold, num_perm, shingle_words = sign_with
-        signed = sign_text(extracted.text, num_perm, shingle_words, threshold)
+    signed = scored = None
+    if extracted is not None and extracted.text.strip():
+        if sign_with is not None:
+            threshold, num_perm, shingle_words = sign_with
+            signed = sign_text(extracted.text, num_perm, shingle_words, threshold)
+        if score_with is not None:
+            model = _model(score_with.model_dir, score_with.seeds_dir, score_with.threshold, False)
+            if model is not None:
+                title = extracted.title or hint_title
+                language = extracted.language or fallback_language
+                scored = _score(model, title, extracted.text, language)
     body_gz = gzip.compress(body, compresslevel=gzip_level, mtime=0)
-    return PackedPage(extracted, body_gz, signed)
+    return PackedPage(extracted, body_gz, signed, scored)
 
 
-@functools.lru_cache(maxsize=4)
-def _model(model_dir: str, seeds_dir: str, threshold: float) -> RelevanceModel:
-    from crawler.relevance import load_model
+# This worker's relevance models, by (model_dir, threshold); a crawl uses one.
+_models: dict[tuple[str, float], RelevanceModel] = {}
+# How many times this worker loaded (or trained) a model: once a crawl (tests read it).
+model_loads = 0
 
-    return load_model(Path(model_dir), Path(seeds_dir), threshold)
+
+def _model(
+    model_dir: str, seeds_dir: str, threshold: float, train: bool = True
+) -> RelevanceModel | None:
+    """This worker's model, loaded once. ``train``: when none is saved yet, train one from the
+    seeds and save it (only one worker may be asked that at a time: :func:`model_version`);
+    without it, None until one is saved. Two workers may load a saved model at once."""
+    global model_loads
+    key = (model_dir, threshold)
+    model = _models.get(key)
+    if model is None:
+        from crawler.relevance import ModelStore, load_model
+
+        if train:
+            model = load_model(Path(model_dir), Path(seeds_dir), threshold)
+        else:
+            model = ModelStore(Path(model_dir)).load_current(threshold)
+        if model is None:
+            return None
+        model_loads += 1
+        _models[key] = model
+    return model
+
+
+def _trained(model_dir: str, seeds_dir: str, threshold: float) -> RelevanceModel:
+    model = _model(model_dir, seeds_dir, threshold)
+    assert model is not None  # trained when none was saved
+    return model
+
+
+def _score(
+    model: RelevanceModel, title: str | None, text: str, language: str | None
+) -> ScoreResult:
+    score = model.score(title, text, language)
+    return ScoreResult(float(score.score), bool(score.relevant), score.why, model.version)
 
 
 def model_version(model_dir: str, seeds_dir: str, threshold: float) -> str:
@@ -90,7 +152,7 @@ def model_version(model_dir: str, seeds_dir: str, threshold: float) -> str:
 
     Called once before any scoring, so that two workers never train it at the same time.
     """
-    return _model(model_dir, seeds_dir, threshold).version
+    return _trained(model_dir, seeds_dir, threshold).version
 
 
 def score_article(
@@ -102,9 +164,7 @@ def score_article(
     language: str | None,
 ) -> ScoreResult:
     """The relevance score of one article and the version of the model that gave it."""
-    model = _model(model_dir, seeds_dir, threshold)
-    score = model.score(title, text, language)
-    return ScoreResult(float(score.score), bool(score.relevant), score.why, model.version)
+    return _score(_trained(model_dir, seeds_dir, threshold), title, text, language)
 
 
 @functools.lru_cache(maxsize=4)

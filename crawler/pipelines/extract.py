@@ -11,7 +11,7 @@ from scrapy.exceptions import DropItem
 
 from crawler import stats as st
 from crawler.extraction.errors import ExtractionTimeout
-from crawler.extraction.tasks import RAW_GZIP_LEVEL, extract_and_pack
+from crawler.extraction.tasks import RAW_GZIP_LEVEL, ModelRef, extract_and_pack
 from crawler.items import ArticleItem
 from crawler.state import CrawlState, crawl_state
 
@@ -25,8 +25,10 @@ logger = logging.getLogger(__name__)
 
 class ExtractPipeline:
     """Runs trafilatura through the crawl's :class:`ExtractionPool` (owned by ``state``), which
-    also compresses the raw page and signs the text for the duplicate check (with the state's
-    dedup parameters; the signature stage then has nothing left to compute).
+    also compresses the raw page, signs the text for the duplicate check (with the state's
+    dedup parameters) and, given ``score_with``, scores it with the saved relevance model: the
+    signature and score stages then have nothing left to compute. (Before a model is saved,
+    pages come back unscored and the score stage has one trained, once.)
 
     ``process_item`` awaits the pool's future with ``asyncio.wrap_future``, so the reactor
     keeps downloading while every core extracts. Items enter the fetch order here. A page
@@ -36,18 +38,30 @@ class ExtractPipeline:
     """
 
     def __init__(
-        self, state: CrawlState, stats: st.StatsSink, extract_timeout: float | None = None
+        self,
+        state: CrawlState,
+        stats: st.StatsSink,
+        extract_timeout: float | None = None,
+        score_with: ModelRef | None = None,
     ) -> None:
         self.state = state
         self.extract_timeout = extract_timeout
+        self.score_with = score_with
         self.counter = st.Counter(stats)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
+        s = crawler.settings
+        model_dir = s.get("NEWSMON_MODEL_DIR")
         return cls(
             crawl_state(crawler, "ExtractPipeline"),
             crawler.stats,  # type: ignore[arg-type]
-            extract_timeout=crawler.settings.getfloat("NEWSMON_EXTRACT_TIMEOUT") or None,
+            extract_timeout=s.getfloat("NEWSMON_EXTRACT_TIMEOUT") or None,
+            score_with=ModelRef(
+                str(model_dir), str(s.get("NEWSMON_SEEDS_DIR")), s.getfloat("NEWSMON_THRESHOLD")
+            )
+            if model_dir
+            else None,
         )
 
     async def process_item(self, item: ArticleItem, spider: Spider) -> ArticleItem:
@@ -62,6 +76,9 @@ class ExtractPipeline:
                     item.http_encoding,
                     RAW_GZIP_LEVEL,
                     self.state.dedup_params,
+                    self.score_with,
+                    item.hint_title,
+                    item.source_language,
                     timeout=self.extract_timeout,
                     label=item.url,
                 )
@@ -93,6 +110,10 @@ class ExtractPipeline:
         if packed.signed is not None:
             item.text_hash, minhash, item.band_keys = packed.signed
             item.minhash = minhash or None
+        if packed.scored is not None:
+            scored = packed.scored
+            item.relevance_score, item.relevant = scored.score, scored.relevant
+            item.why, item.model_version = scored.why, scored.model_version
         return item
 
 

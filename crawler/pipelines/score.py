@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 class ScorePipeline:
     """Scores in the extraction workers; the model is loaded there, on the first article.
 
+    In a crawl the extraction stage has the worker score each page with the saved model in the
+    same trip; this stage scores what comes unscored (the pages of a crawl that finds no model
+    saved yet, until it is trained; direct use).
+
     The crawl process never imports the model's code (which pulls in scikit-learn): a crawl
     with nothing new pays nothing for it. The first article waits for one worker to load the
     model (or train and save it, when none is saved yet) before any other is scored, so two
@@ -59,7 +63,10 @@ class ScorePipeline:
 
     async def process_item(self, item: ArticleItem, spider: Spider) -> ArticleItem:
         result: ScoreResult
-        if self.model is not None:
+        if item.model_version is not None:  # scored in the extraction trip
+            assert item.relevance_score is not None and item.relevant is not None
+            result = ScoreResult(item.relevance_score, item.relevant, item.why, item.model_version)
+        elif self.model is not None:
             score = self.model.score(item.title, item.text, item.language)
             result = ScoreResult(score.score, score.relevant, score.why, self.model.version)
         else:

@@ -69,6 +69,13 @@ def item(url: str, text: str, canonical: str | None = None, source: str = "s") -
     )
 
 
+def unscored(url: str, text: str) -> ArticleItem:
+    it = item(url, text)
+    it.relevance_score = it.relevant = it.model_version = None
+    it.why = {}
+    return it
+
+
 def run(store: StorePipeline, it: ArticleItem) -> ArticleItem:
     return store.process_item(it, SPIDER)
 
@@ -167,7 +174,7 @@ def test_score_stage_scores_in_two_workers_and_each_loads_the_model_once(
 
     # Patched in this process only: the workers are forked from the forkserver, not from here.
     monkeypatch.setattr(crawler.relevance, "load_model", no_load_here)
-    parent_before = tasks._model.cache_info()
+    parent_before = tasks.model_loads
     stats = st.DictStats()
     model_dir, seeds_dir = str(tmp_path / "model"), str(PROJECT / "seeds")
     pages = 40
@@ -178,7 +185,7 @@ def test_score_stage_scores_in_two_workers_and_each_loads_the_model_once(
             return list(await asyncio.gather(*(pipe.process_item(it, SPIDER) for it in items)))
 
         # The first article: one worker trains the model and saves it (no model is saved yet).
-        (first,) = asyncio.run(score([item("http://a.test/0", STORY)]))
+        (first,) = asyncio.run(score([unscored("http://a.test/0", STORY)]))
         # Both workers score a page now, so both have the model before the rest arrive.
         both = manager.Barrier(2)
         probes = [
@@ -189,19 +196,18 @@ def test_score_stage_scores_in_two_workers_and_each_loads_the_model_once(
         ]
         assert len({p.result(timeout=300) for p in probes}) == 2
         scored = asyncio.run(
-            score([item(f"http://a.test/{n}", STORY if n % 2 else OTHER) for n in range(1, pages)])
+            score(
+                [unscored(f"http://a.test/{n}", STORY if n % 2 else OTHER) for n in range(1, pages)]
+            )
         )
         both = manager.Barrier(2)
         counts = [
             pool.submit_call(worker_probes.model_loads_in_each_worker, both) for _ in range(2)
         ]
         per_worker = sorted(c.result(timeout=300) for c in counts)
-    assert len({pid for pid, _, _ in per_worker}) == 2
-    assert [loads for _, loads, _ in per_worker] == [1, 1]  # once each, however many pages
-    # Every call that asked a worker for the model: the first article's loading call, the
-    # pages, and the two probe pages.
-    assert sum(calls for _, _, calls in per_worker) == 1 + pages + 2
-    assert tasks._model.cache_info() == parent_before  # the crawl process never loaded it
+    assert len({pid for pid, _ in per_worker}) == 2
+    assert [loads for _, loads in per_worker] == [1, 1]  # once each, however many pages
+    assert tasks.model_loads == parent_before  # the crawl process never loaded it
 
     done = [first, *scored]
     on = {it.relevance_score for it in done if it.text == STORY}
@@ -216,6 +222,53 @@ def test_score_stage_scores_in_two_workers_and_each_loads_the_model_once(
     relevant = stats.values.get("newsmon/relevance/relevant", 0)
     irrelevant = stats.values.get("newsmon/relevance/irrelevant", 0)
     assert relevant + irrelevant == pages
+
+
+def test_extract_stage_scores_with_the_saved_model_in_the_same_trip(tmp_path: Path) -> None:
+    """With a saved model, the worker that extracts a page also scores it (title and language
+    from the listing and the source when the page has none); the score stage then only counts.
+    With none saved, pages come back unscored and the score stage trains the model, once."""
+    model_dir, seeds_dir = str(tmp_path / "model"), str(PROJECT / "seeds")
+    ref = tasks.ModelRef(model_dir, seeds_dir, 0.5)
+    stats = st.DictStats()
+
+    def page(n: int, text: str, hint: str = "Kremlin purge") -> ArticleItem:
+        it = unscored(f"http://a.test/{n}", "")
+        paragraphs = "".join(f"<p>{text}</p>" for _ in range(3))
+        it.body = f"<html><body><article>{paragraphs}</article></body></html>".encode()
+        it.hint_title, it.source_language = hint, "en"
+        return it
+
+    with ExtractionPool(1) as pool:
+        state = CrawlState(pool=pool)
+        extract = ExtractPipeline(state, stats, score_with=ref)
+        score = ScorePipeline(model_dir, seeds_dir, 0.5, stats, state)
+
+        def crawl(it: ArticleItem) -> ArticleItem:
+            async def both() -> ArticleItem:
+                return await score.process_item(await extract.process_item(it, SPIDER), SPIDER)
+
+            return asyncio.run(both())
+
+        blank = asyncio.run(extract.process_item(page(0, STORY), SPIDER))
+        assert blank.model_version is None  # no model saved: nothing trained in this trip
+        assert not (tmp_path / "model").exists()
+        first = asyncio.run(score.process_item(blank, SPIDER))  # trains and saves it
+        assert first.model_version is not None
+        loads = pool.submit_call(worker_probes.model_loads).result(timeout=300)
+
+        in_trip = asyncio.run(extract.process_item(page(1, STORY), SPIDER))
+        assert in_trip.model_version == first.model_version
+        assert in_trip.relevance_score == first.relevance_score and in_trip.relevant
+        assert in_trip.why["summary"]
+        other = crawl(page(2, OTHER, "Tram line approved"))
+        assert other.model_version == first.model_version and not other.relevant
+        assert pool.submit_call(worker_probes.model_loads).result(timeout=300) == loads
+        title = "Tram line approved"
+        direct = tasks.score_article(model_dir, seeds_dir, 0.5, title, other.text, "en")
+        assert other.relevance_score == direct.score  # the listing's title was used
+    assert stats.values["newsmon/relevance/relevant"] == 1
+    assert stats.values["newsmon/relevance/irrelevant"] == 1
 
 
 def test_signature_stage_keeps_a_signature_the_extraction_gave() -> None:
