@@ -13,15 +13,13 @@ from sqlalchemy import Connection, Select, Table, bindparam, case, insert, or_, 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from storage.compress import gzip_raw
 from storage.models import Article, DedupBand, RawPage, SourceTotal, UrlKey, UTCDateTime
 from storage.records import ArticleRecord
 from storage.urlkey import url_key
 
 # Rows fetched per round trip when streaming; bounds memory on large exports.
 STREAM_BATCH = 500
-# Raw pages are kept for re-extraction, rarely read: level 1 compresses news HTML about 4x at
-# a fraction of the CPU of level 6 (which took half of the crawl's storing time).
-RAW_GZIP_LEVEL = 1
 
 
 def _article_values(rec: ArticleRecord, cluster_id: int | None) -> dict[str, Any]:
@@ -94,7 +92,7 @@ def insert_article(session: Session, rec: ArticleRecord) -> tuple[int, bool]:
     _index_article(conn, new_id, rec)
     body_gz = rec.raw_body_gz
     if body_gz is None and rec.raw_body is not None:
-        body_gz = gzip.compress(rec.raw_body, compresslevel=RAW_GZIP_LEVEL)
+        body_gz = gzip_raw(rec.raw_body)
     if body_gz is not None:
         conn.execute(
             insert(RawPage),

@@ -9,12 +9,12 @@ The crawl process imports this module only for the functions' names; what they n
 from __future__ import annotations
 
 import functools
-import gzip
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crawler.extraction.result import Extracted
+from storage.compress import RAW_GZIP_LEVEL, gzip_raw
 
 if TYPE_CHECKING:
     from crawler.relevance import RelevanceModel
@@ -26,10 +26,6 @@ if TYPE_CHECKING:
 # Signing loads numpy (storage.signature, not storage.dedup, which would bring SQLAlchemy and
 # the models into every worker for nothing: 0.4 CPU s of each crawl's warm-up, issue 16).
 WORKER_PRELOAD = ("crawler.relevance", "storage.bands")
-
-# Raw pages are archived for re-extraction, not served: level 1 compresses news HTML about 4x
-# at a fraction of the CPU of the default level 6 (which was half of the store stage's time).
-RAW_GZIP_LEVEL = 1
 
 
 @dataclass(frozen=True)
@@ -101,7 +97,7 @@ def extract_and_pack(
                 title = extracted.title or hint_title
                 language = extracted.language or fallback_language
                 scored = _score(model, title, extracted.text, language)
-    body_gz = gzip.compress(body, compresslevel=gzip_level, mtime=0)
+    body_gz = gzip_raw(body, gzip_level)
     return PackedPage(extracted, body_gz, signed, scored)
 
 

@@ -11,9 +11,10 @@ from scrapy.exceptions import DropItem
 
 from crawler import stats as st
 from crawler.extraction.errors import ExtractionTimeout
-from crawler.extraction.tasks import RAW_GZIP_LEVEL, ModelRef, extract_and_pack
+from crawler.extraction.tasks import ModelRef, extract_and_pack
 from crawler.items import ArticleItem
 from crawler.state import CrawlState, crawl_state
+from storage.compress import RAW_GZIP_LEVEL
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -52,10 +52,9 @@ def worker_task_shares(corpus_dir: Path, model_dir: Path) -> dict[str, float]:
     these show how much of that the workers' other tasks (archiving the raw page, scoring,
     signing) already take, before the crawl process has fetched or stored anything.
     """
-    import gzip
-
     from crawler.extraction.pool import _extract
-    from crawler.extraction.tasks import RAW_GZIP_LEVEL, score_article, sign_text
+    from crawler.extraction.tasks import score_article, sign_text
+    from storage.compress import gzip_raw
     from tests.corpus.corpus_eval import load_pages
 
     pages = [(p.body(), p.url) for p in load_pages(corpus_dir)]
@@ -72,10 +71,7 @@ def worker_task_shares(corpus_dir: Path, model_dir: Path) -> dict[str, float]:
     done = [_extract(body, url, None) for body, url in pages]
     costs = {"extract": time.process_time() - start}
     texts = [(e.title, e.text, e.language) for e in done if e is not None and e.text.strip()]
-    costs["archive"] = timed(
-        lambda b: gzip.compress(b, compresslevel=RAW_GZIP_LEVEL, mtime=0),
-        [(b,) for b, _ in pages],
-    )
+    costs["archive"] = timed(gzip_raw, [(b,) for b, _ in pages])
     costs["score"] = timed(score_article, [(model, seeds, 0.5, *t) for t in texts])
     costs["sign"] = timed(sign_text, [(t[1], 128, 5, 0.8) for t in texts])
     return costs
