@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 # once and every worker shares them, instead of each worker importing them on its first page.
 # Signing loads numpy (storage.signature, not storage.dedup, which would bring SQLAlchemy and
 # the models into every worker for nothing: 0.4 CPU s of each crawl's warm-up, issue 16).
-WORKER_PRELOAD = ("crawler.relevance", "storage.bands")
+# The bundled lexicon's patterns are compiled there too (crawler/relevance/preload.py).
+WORKER_PRELOAD = ("crawler.relevance", "crawler.relevance.preload", "storage.bands")
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ of sentences about war, sanctions or diplomacy (the *distractors*) is kept too.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import tomllib
@@ -50,7 +51,17 @@ DOC_MIN_WEIGHT = 2.5
 
 def _rx(alternatives: list[str]) -> re.Pattern[str]:
     """The phrases as one pattern matched at word starts (alternatives factored for speed)."""
-    return re.compile(r"(?<!\w)(?:" + factor(alternatives) + r")", re.UNICODE)
+    return _compiled(tuple(alternatives))
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(alternatives: tuple[str, ...]) -> re.Pattern[str]:
+    """Cached: factoring and compiling the bundled lexicon's 38 patterns takes about 0.1 s, and
+    every extraction worker loads the model on its first page. The extraction forkserver
+    compiles the bundled lexicon once (crawler/relevance/preload.py), so the workers forked
+    from it find the patterns of a model trained with that lexicon already compiled (issue 16).
+    """
+    return re.compile(r"(?<!\w)(?:" + factor(list(alternatives)) + r")", re.UNICODE)
 
 
 _NEVER = _rx(["(?!x)x"])

@@ -14,6 +14,9 @@ tree, start-up included: this script is the tree's child subreaper, so every des
 rusage is collected), and the peak PSS of the tree (polled from /proc/*/smaps_rollup). Then the
 hourly case: a site with 200 pages stored gets 5 new ones (one crawl), then none (another).
 
+The pages/s ratio is also printed round by round (each round's two runs are minutes apart at
+most), with its median: on a machine whose speed drifts, that pairing is the steadier figure.
+
 Targets (issue 16): newsmon pages/s >= 1.25 x the CLI's; CPU per page <= 2 x extraction alone;
 peak PSS <= 250 MB; hourly: 5 new <= 1.5 s wall and <= 2 CPU s, none new <= 0.6 s.
 """
@@ -281,6 +284,14 @@ def main(argv: list[str] | None = None) -> int:
             name = f"`trafilatura.extract` alone, {procs} proc"
             rows[f"alone{procs}"] = row(name, count, m, loop)
         cli, ours, alone = rows["cli"], rows["newsmon"], rows[f"alone{n}"]
+        # Each round's newsmon and CLI ran one after the other, in the same spell of the
+        # machine's speed: their ratio drifts less than the ratio of the two medians.
+        paired = [o["rate"] / c["rate"] for o, c in zip(ours_runs, cli_runs, strict=True)]
+        print(
+            "newsmon / CLI pages/s, round by round: "
+            + ", ".join(f"{r:.2f}" for r in paired)
+            + f" (median {statistics.median(paired):.2f})"
+        )
         print(
             f"ratios: newsmon / CLI pages/s {ours['rate'] / cli['rate']:.2f} (target >= 1.25); "
             f"CPU per page / extraction alone ({n} proc) {ours['cpu_ms'] / alone['cpu_ms']:.2f} "
