@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from typing import TYPE_CHECKING
 
 from scheduler.config import Config, load_config
-from storage.engine import make_engine, make_session_factory
 from storage.exceptions import StorageError
-from storage.migrate import is_up_to_date
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
+
+# SQLAlchemy and the storage modules are imported when a command first asks for the database:
+# `newsmon crawl` starts its extraction forkserver before that (see commands/crawl.py), and a
+# command that fails on its config never loads them.
 
 
 @dataclass
@@ -29,10 +33,14 @@ class Context:
 
     @cached_property
     def engine(self) -> Engine:
+        from storage.engine import make_engine
+
         return make_engine(self.config.database_url)
 
     def migrated_engine(self) -> Engine:
         """The engine, after checking the schema is current (else: run `newsmon init`)."""
+        from storage.migrate import is_up_to_date
+
         engine = self.engine
         try:
             ok = is_up_to_date(engine)
@@ -47,8 +55,12 @@ class Context:
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
+        from storage.engine import make_session_factory
+
         return make_session_factory(self.migrated_engine())
 
     @cached_property
     def write_sessions(self) -> sessionmaker[Session]:
+        from storage.engine import make_session_factory
+
         return make_session_factory(self.migrated_engine(), write=True)
