@@ -104,6 +104,9 @@ def extract_and_pack(
 
 # This worker's relevance models, by (model_dir, threshold); a crawl uses one.
 _models: dict[tuple[str, float], RelevanceModel] = {}
+# The saved version this worker could not load, by (model_dir, threshold): not tried again (nor
+# warned about again) for every page, until another version is made current.
+_unloadable: dict[tuple[str, float], str] = {}
 # How many times this worker loaded (or trained) a model: once a crawl (tests read it).
 model_loads = 0
 
@@ -113,7 +116,8 @@ def _model(
 ) -> RelevanceModel | None:
     """This worker's model, loaded once. ``train``: when none is saved yet, train one from the
     seeds and save it (only one worker may be asked that at a time: :func:`model_version`);
-    without it, None until one is saved. Two workers may load a saved model at once."""
+    without it, None until one is saved (or while the saved one cannot be read: the score stage
+    then has a new one trained). Two workers may load a saved model at once."""
     global model_loads
     key = (model_dir, threshold)
     model = _models.get(key)
@@ -123,9 +127,14 @@ def _model(
         if train:
             model = load_model(Path(model_dir), Path(seeds_dir), threshold)
         else:
-            model = ModelStore(Path(model_dir)).load_current(threshold)
-        if model is None:
-            return None
+            store = ModelStore(Path(model_dir))
+            version = store.current_version()
+            if version is None or _unloadable.get(key) == version:
+                return None
+            model = store.load_current(threshold)  # warns when it cannot
+            if model is None:
+                _unloadable[key] = version
+                return None
         model_loads += 1
         _models[key] = model
     return model
