@@ -80,9 +80,9 @@ def extract_and_pack(
 
     Signing and scoring here spare each article two more trips (pickling its text to a worker
     and the answer back, through three threads of the crawl process). Those trips were about a
-    fifth of the crawl process's CPU; and a score waited in the pool's queue behind every page
-    fetched before it, so the pages of a burst reached the store stage all at once while the
-    workers idled (issue 16).
+    fifth of the crawl process's CPU; and a score waited in the pool's queue behind the
+    extraction of every page fetched after its own, so the pages of a burst reached the store
+    stage all at once while the workers idled (issue 16).
     """
     from crawler.extraction.pool import _extract
 
