@@ -7,12 +7,13 @@ run: ``newsmon crawl`` (fresh database; ``newsmon init`` trained the model befor
 trafilatura CLI over the same page URLs (``-i urls.txt --parallel N``; its settings file turns
 SSRF protection off, for loopback, and SLEEP_TIME to 0), and ``trafilatura.extract`` alone on 1
 and N processes. newsmon and the CLI run alternately ``--rounds`` times (each newsmon round on
-a fresh database); the ratios use each figure's median, as these machines are noisy. For
-each: pages/s (wall time of the command, as a user waits for it; for extraction alone, of its
-extraction loop), CPU per page (user + system of the whole process
-tree, start-up included: this script is the tree's child subreaper, so every descendant's
-rusage is collected), and the peak PSS of the tree (polled from /proc/*/smaps_rollup). Then the
-hourly case: a site with 200 pages stored gets 5 new ones (one crawl), then none (another).
+a fresh database; newsmon first in odd rounds, the CLI first in even ones); the ratios use
+each figure's median, as these machines are noisy. For each: pages/s (wall time of the
+command, as a user waits for it; for extraction alone, of its extraction loop), CPU per page
+(user + system of the whole process tree, start-up included: this script is the tree's child
+subreaper, so every descendant's rusage is collected), and the peak PSS of the tree (polled
+from /proc/*/smaps_rollup). Then the hourly case: a site with 200 pages stored gets 5 new
+ones (one crawl), then none (another).
 
 The pages/s ratio is also printed round by round (each round's two runs are minutes apart at
 most), with its median: on a machine whose speed drifts, that pairing is the steadier figure.
@@ -259,8 +260,9 @@ def main(argv: list[str] | None = None) -> int:
         cli_cmd = [str(BIN / "trafilatura"), "--config-file", str(settings)]
         ours_runs: list[dict[str, float]] = []
         cli_runs: list[dict[str, float]] = []
+
         # newsmon and the CLI alternate, so that a slow spell of a noisy machine hits both.
-        for round_no in range(1, args.rounds + 1):
+        def run_newsmon(round_no: int) -> None:
             crawl_dir = work / "crawl" / f"round-{round_no}"
             crawl_dir.mkdir(parents=True)
             config = write_config(crawl_dir, site.sitemap_url, n, model)
@@ -270,11 +272,22 @@ def main(argv: list[str] | None = None) -> int:
             name = f"`newsmon crawl` (fresh database, {n} workers), round {round_no}"
             ours_runs.append(row(name, served(site) - before, m))
             print_processes(m)
-            if not args.no_peers:
-                before = served(site)
-                m = measure([*cli_cmd, "-i", str(urls), "--parallel", str(n)])
-                name = f"`trafilatura -i urls.txt --parallel {n}`, round {round_no}"
-                cli_runs.append(row(name, served(site) - before, m))
+
+        def run_cli(round_no: int) -> None:
+            before = served(site)
+            m = measure([*cli_cmd, "-i", str(urls), "--parallel", str(n)])
+            name = f"`trafilatura -i urls.txt --parallel {n}`, round {round_no}"
+            cli_runs.append(row(name, served(site) - before, m))
+
+        for round_no in range(1, args.rounds + 1):
+            if args.no_peers:
+                run_newsmon(round_no)
+            elif round_no % 2:
+                run_newsmon(round_no)
+                run_cli(round_no)
+            else:  # the other one first: a drift within a round favours neither
+                run_cli(round_no)
+                run_newsmon(round_no)
         rows["newsmon"] = median_row(f"`newsmon crawl`, median of {args.rounds}", ours_runs)
         if cli_runs:
             rows["cli"] = median_row(f"trafilatura CLI, median of {args.rounds}", cli_runs)
