@@ -4,7 +4,8 @@ spider    -> url, source, body, http_encoding, content_type, hint_* (from feed/s
 100 extract -> text, title, author, published_at, language, site_name, canonical_url,
                body_gz (the raw page compressed in the worker; body is emptied),
                text_hash, minhash, band_keys (signed in the same trip to the worker)
-200 score   -> relevance_score, relevant, why, model_version
+200 score   -> relevance_score, relevant, why, model_version (the extraction trip scores with
+               a saved model; this stage scores what comes unscored)
 220 watch   -> why["watch"], relevant (a [[watch]] rule matched: always relevant)
 250 signature -> text_hash, minhash where extraction did not sign; items back in fetch order
 400 store   -> duplicate_of, duplicate_kind, cluster_id, id (the duplicate check and the

@@ -13,9 +13,9 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session, sessionmaker
 
-# SQLAlchemy and the storage modules are imported when a command first asks for the database:
-# `newsmon crawl` starts its extraction forkserver before that (see commands/crawl.py), and a
-# command that fails on its config never loads them.
+# SQLAlchemy and the storage modules are imported when a command first asks for the database
+# (importing this module: 0.45 -> 0.06 s), so a command that fails on its config never loads
+# them.
 
 
 @dataclass

@@ -48,6 +48,8 @@ def crude_searches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         return crude(text, metadata)  # type: ignore[arg-type]
 
     monkeypatch.setattr(json_ld, "extract_json_parse_error", recorded)
+    # trafilatura's own reading calls it by this name: without the hook, it is recorded too.
+    monkeypatch.setattr(trafilatura.metadata, "extract_json_parse_error", recorded)
     return lengths
 
 
