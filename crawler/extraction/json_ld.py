@@ -27,12 +27,13 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 from html import unescape
 from typing import Any
 
 import trafilatura.json_metadata
 import trafilatura.metadata
-from trafilatura.json_metadata import extract_json, extract_json_parse_error, normalize_json
+from trafilatura.json_metadata import JSON_UNICODE_REPLACE, extract_json, extract_json_parse_error
 from trafilatura.settings import Document
 from trafilatura.utils import HTML_STRIP_TAGS, trim
 
@@ -44,6 +45,22 @@ _BLOCKS = './/script[@type="application/ld+json" or @type="application/settings+
 #: error fallback: 5 ms at 20 kB, 15 ms at 50 kB, 43 ms at 100 kB, 1.96 s at 840 kB). The
 #: corpus's other broken blocks are at most 14 kB; an article's author and publisher come first.
 CRUDE_SEARCH_CHARS = 50_000
+
+
+# UTF-16 surrogates, which a ``\\ud83d`` escape decodes to and no UTF-8 text may hold.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def normalize_json(string: str) -> str:
+    """trafilatura's ``normalize_json``, the same answer, with the surrogates dropped by one
+    regular expression instead of a generator over every character of the block: on the corpus
+    that generator was a third of reading JSON-LD (0.4 of 1.4 CPU s for 347 pages)."""
+    if "\\" in string:
+        string = string.replace("\\n", "").replace("\\r", "").replace("\\t", "")
+        string = JSON_UNICODE_REPLACE.sub(lambda match: chr(int(match[1], 16)), string)
+        string = _SURROGATES.sub("", string)
+        string = unescape(string)
+    return trim(HTML_STRIP_TAGS.sub("", string))
 
 
 def _normalized(value: Any) -> Any:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+import trafilatura.json_metadata
 import trafilatura.metadata
+from hypothesis import given
+from hypothesis import strategies as st
 
 from crawler.extraction import json_ld
 from crawler.extraction.extract import extract_article
@@ -95,3 +98,13 @@ def test_a_valid_block_is_read_as_trafilatura_reads_it(crude_searches: list[int]
     assert extracted is not None
     assert (extracted.author, extracted.site_name) == ("Jane Roe", "Daily Test")
     assert crude_searches == []
+
+
+_PIECES = ["\\", "u", "d83d", "de00", "D800", "0022", "n", "t", "r", " ", "a", "Я", "&amp;"]
+_PIECES += ["&quot;", "<b>", "</b>", "\ud83d", "\ude00", "\n", '"']
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=40).map("".join))
+def test_normalize_json_answers_as_trafilaturas(text: str) -> None:
+    """Escapes, surrogates (paired, lone, escaped or raw), entities and tags: the same text."""
+    assert json_ld.normalize_json(text) == trafilatura.json_metadata.normalize_json(text)
