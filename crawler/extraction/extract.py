@@ -18,7 +18,14 @@ from trafilatura import bare_extraction
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
-from crawler.extraction import dateparse, element_lookup, json_ld, stoplist, unused_metadata
+from crawler.extraction import (
+    dateparse,
+    element_lookup,
+    json_ld,
+    plain_xpath,
+    stoplist,
+    unused_metadata,
+)
 from crawler.extraction.decode import decode_html
 from crawler.extraction.language import declared_language, guess_language
 from crawler.extraction.page_language import page_language
@@ -54,6 +61,7 @@ element_lookup.install()
 stoplist.install()
 unused_metadata.install()
 json_ld.install()
+plain_xpath.install()
 
 
 def extract_article(

@@ -1,0 +1,76 @@
+"""trafilatura's XPath expressions without smart strings: the same articles, cheaper."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trafilatura.main_extractor
+import trafilatura.settings
+import trafilatura.xpaths
+from lxml.etree import XPath
+
+from crawler.extraction import plain_xpath
+from crawler.extraction.extract import extract_article
+
+
+@pytest.mark.parametrize(
+    ("path", "elements"),
+    [
+        (".//aside|.//footer", True),
+        ("(.//article)[1]", True),
+        (".//*[re:test(@class, 'comment[s-]')][not(.//h1)]", True),
+        (".//div[contains(@class, 'a[b')]|.//*[local-name()='x']", True),
+        (".//a/@href", False),
+        (".//p//text()", False),
+        (".//node()", False),
+        ("string(.//title)", False),
+    ],
+)
+def test_which_expressions_select_only_elements(path: str, elements: bool) -> None:
+    assert plain_xpath.selects_elements(path) is elements
+
+
+def test_trafilatura_evaluates_the_recompiled_expressions() -> None:
+    """If a new trafilatura kept its expressions elsewhere, this fails before the cost returns."""
+    made = {id(new) for _, new in plain_xpath._made.values()}
+    assert len(made) >= 40
+    assert id(trafilatura.settings.BASIC_CLEAN_XPATH) in made
+    assert all(id(x) in made for x in trafilatura.xpaths.OVERALL_DISCARD_XPATH)
+    # The lists are shared by the modules that import them, so one replacement serves all.
+    assert trafilatura.main_extractor.BODY_XPATH is trafilatura.xpaths.BODY_XPATH
+    assert plain_xpath.install() == len(plain_xpath._made)  # again: nothing new
+
+
+@pytest.fixture
+def original_expressions() -> Iterator[None]:
+    """trafilatura's own compiled expressions (smart strings) for the test's duration."""
+    originals = {id(new): old for old, new in plain_xpath._made.values()}
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("trafilatura"):
+            continue
+        namespace: dict[str, Any] = vars(module)
+        for key, value in list(namespace.items()):
+            if isinstance(value, XPath) and id(value) in originals:
+                namespace[key] = originals[id(value)]
+            elif isinstance(value, list):
+                value[:] = [originals.get(id(v), v) for v in value]
+    yield
+    plain_xpath.install()
+
+
+def test_corpus_extractions_are_identical_with_either(
+    corpus_dir: Path, request: pytest.FixtureRequest
+) -> None:
+    pages = sorted((corpus_dir / "pages").glob("*.html"))[3::7]
+    bodies = [(p.read_bytes(), f"https://news.test/{p.stem}") for p in pages]
+    plain = [extract_article(body, url) for body, url in bodies]
+    request.getfixturevalue("original_expressions")
+    made = {id(new) for _, new in plain_xpath._made.values()}
+    assert id(trafilatura.settings.BASIC_CLEAN_XPATH) not in made  # the original is back
+    smart = [extract_article(body, url) for body, url in bodies]
+    assert sum(e is not None for e in plain) > len(bodies) // 2
+    assert plain == smart
