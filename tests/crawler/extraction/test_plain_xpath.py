@@ -11,6 +11,7 @@ import pytest
 import trafilatura.main_extractor
 import trafilatura.settings
 import trafilatura.xpaths
+from lxml import html
 from lxml.etree import XPath
 
 from crawler.extraction import plain_xpath
@@ -74,3 +75,46 @@ def test_corpus_extractions_are_identical_with_either(
     smart = [extract_article(body, url) for body, url in bodies]
     assert sum(e is not None for e in plain) > len(bodies) // 2
     assert plain == smart
+
+
+@pytest.mark.parametrize(
+    ("path", "guarded"),
+    [
+        (
+            ".//*[re:test(@class, 'comment')]",
+            ".//*[((@class) and re:test(@class, 'comment'))]",
+        ),
+        (
+            ".//*[re:test(@id|@class, '^reply-', 'i')]",
+            ".//*[((@id|@class) and re:test(@id|@class, '^reply-', 'i'))]",
+        ),
+        # A pattern that matches an empty string is true without the attribute: no guard.
+        (".//*[re:test(@class, 'x?')]", ".//*[re:test(@class, 'x?')]"),
+        (".//*[re:test(@class, '(')]", ".//*[re:test(@class, '(')]"),  # not a pattern
+    ],
+)
+def test_regex_tests_are_guarded_where_that_changes_nothing(path: str, guarded: str) -> None:
+    assert plain_xpath.guard_regex_tests(path) == guarded
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".//*[re:test(@class, 'ad|promo')]",
+        ".//*[not(re:test(@class, 'ad|promo'))]",
+        ".//*[re:test(@id|@class, '^ad', 'i')]",
+        ".//*[re:test(@class, '^$|ad')]",
+    ],
+)
+def test_a_guarded_expression_selects_what_the_original_does(path: str) -> None:
+    page = html.fromstring(
+        "<div><p>no attribute</p><p class=''>empty class</p><p class='promo'>promo</p>"
+        "<p id='Ad1' class='x'>id first</p><p class='x' id='ad2'>class first</p></div>"
+    )
+    original = XPath(path, namespaces={"re": "http://exslt.org/regular-expressions"})
+    guarded = XPath(
+        plain_xpath.guard_regex_tests(path),
+        namespaces={"re": "http://exslt.org/regular-expressions"},
+        smart_strings=False,
+    )
+    assert [e.text for e in guarded(page)] == [e.text for e in original(page)]
