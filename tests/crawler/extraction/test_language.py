@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml.html import fromstring
 
+from crawler.extraction import language
 from crawler.extraction.language import declared_language, guess_language
 
 
@@ -47,3 +50,32 @@ def test_guess_language_is_none_when_unsure() -> None:
 )
 def test_declared_language(head: str, code: str | None) -> None:
     assert declared_language(fromstring(head + "<body><p>x</p></body></html>")) == code
+
+
+def _guess_word_by_word(text: str) -> str | None:
+    """The guess as it was first written: every word tested against every list."""
+    sample = text[: language._SAMPLE_CHARS]
+    letters = len(language._WORD.findall(sample)) or 1
+    for code, pattern in language._SCRIPTS:
+        if code == "zh" and language._SCRIPTS[1][1].search(sample):
+            continue
+        if len(pattern.findall(sample)) > 0.3 * letters:
+            return code
+    words = [w.lower() for w in language._WORD.findall(sample)]
+    if not words:
+        return None
+    hits = {code: sum(1 for w in words if w in stop) for code, stop in language._STOPWORDS.items()}
+    best = max(hits, key=lambda code: hits[code])
+    if hits[best] < max(3, 0.05 * len(words)):
+        return None
+    return best
+
+
+_WORDS = sorted({w for stop in language._STOPWORDS.values() for w in stop})
+_WORDS += ["Kremlin", "THE", "Und", "ПУТИН", "42", "政府", "минister", ".", "\n"]
+
+
+@given(st.lists(st.sampled_from(_WORDS), max_size=120).map(" ".join))
+def test_the_guess_answers_as_testing_every_word_did(text: str) -> None:
+    """Ties included: the first language with the most hits, in the lists' order."""
+    assert guess_language(text) == _guess_word_by_word(text)
