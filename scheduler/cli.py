@@ -247,8 +247,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _dispatch(_parse(list(sys.argv[1:] if argv is None else argv)))
 
 
+def _prestart_extraction() -> None:
+    """Start the extraction forkserver before the crawl's own imports, so that its warm-up
+    (trafilatura's imports and a first page, about 0.5 CPU s) runs beside them on another core
+    instead of after the first article is fetched. An hourly crawl that finds 5 new articles on
+    a site of 200 took 1.21 s instead of 1.68 (median of 6 alternating runs); one that finds
+    none took 0.89 s instead of 0.83, and 0.6 CPU s more: its forkserver is stopped at exit
+    (crawler/extraction/pool.py), so it never holds the output or the exit (issue 16)."""
+    from crawler.extraction.pool import prestart_forkserver
+    from crawler.extraction.tasks import WORKER_PRELOAD
+
+    prestart_forkserver(WORKER_PRELOAD)
+
+
 def console_main() -> NoReturn:
     """The ``newsmon`` script (and ``python -m scheduler.cli``): ``main()``, then exit.
+
+    For ``crawl``, the extraction forkserver is started first (:func:`_prestart_extraction`).
 
     Two uses of the garbage collector that belong to the script's own process only (tests
     call ``main()`` many times in one process, where freezing would pin their garbage):
@@ -264,6 +279,8 @@ def console_main() -> NoReturn:
       handlers still run.
     """
     try:
+        if _chosen_command(sys.argv[1:], command_names()) == "crawl":
+            _prestart_extraction()
         gc.disable()
         try:
             args = _parse(sys.argv[1:])

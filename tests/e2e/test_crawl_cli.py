@@ -119,3 +119,45 @@ def test_a_crawl_of_one_source_says_source_not_sources(tmp_path: Path) -> None:
     assert re.search(r"crawl run \d+ failed: 1 source, ", logged), logged
     code, screen = newsmon_tty(cfg, "crawl")
     assert "crawling 2 sources..." in screen, screen
+
+
+def _session_commands(sid: int) -> list[str]:
+    """Command lines of the live processes in session ``sid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.getsid(int(entry.name)) != sid:
+                continue
+            found.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except (OSError, ProcessLookupError):
+            continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+def test_a_crawl_that_fetches_no_article_stops_its_forkserver_before_it_exits(
+    tmp_path: Path,
+) -> None:
+    """The script starts the extraction forkserver before its imports; a crawl that needs no
+    worker stops it on its way out, so nothing of it outlives the crawl (or holds its output,
+    which the forkserver shares, while its warm-up finishes)."""
+    cfg = config(tmp_path)  # every source is down: no article is fetched
+    assert newsmon(cfg, "init").returncode == 0
+    env = {k: v for k, v in os.environ.items() if k != "NEWSMON_DATABASE_URL"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scheduler.cli", "--config", str(cfg), "crawl"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        start_new_session=True,
+    )
+    started: list[str] = []
+    while proc.poll() is None and not started:  # the forkserver shows up while it crawls
+        started = [c for c in _session_commands(proc.pid) if "forkserver" in c]
+    proc.wait(timeout=180)
+    assert proc.returncode == 3
+    assert started, "the forkserver was started before the crawl's imports"
+    assert not [c for c in _session_commands(proc.pid) if "forkserver" in c]
+    proc.communicate(timeout=10)  # and the output is closed: nothing still writes to it

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import re
 import signal
+import subprocess
+import sys
 import time
 import zlib
 from collections.abc import Iterator
@@ -150,3 +152,38 @@ def _alive(pid: int) -> bool:
     except (OSError, IndexError):
         return False
     return state != "Z"
+
+
+PRESTART = """
+import sys
+from multiprocessing import forkserver
+from crawler.extraction.pool import ExtractionPool, prestart_forkserver
+from crawler.extraction.tasks import WORKER_PRELOAD
+prestart_forkserver(WORKER_PRELOAD)
+print(forkserver._forkserver._forkserver_pid, flush=True)
+if sys.argv[1] == "use":
+    with ExtractionPool(workers=1) as pool:
+        page = b"<html><body><p>x</p></body></html>"
+        assert pool.submit(page, "http://x.test/", None).result(60) is None
+"""
+
+
+@pytest.mark.parametrize("use", ["exit-at-once", "use"])
+def test_a_prestarted_forkserver_is_stopped_at_exit_unless_a_pool_used_it(
+    tmp_path: Path, use: str
+) -> None:
+    """The crawl script starts the forkserver before its imports; a crawl that ends without
+    a pool (nothing new) stops it on its way out rather than leave it warming up, holding the
+    output it shares. (With a pool, it ends as it always did, after the crawl process.)"""
+    out = tmp_path / "out.txt"  # a file, not a pipe: run() returns when the script exits
+    with out.open("w") as stdout:
+        done = subprocess.run(
+            [sys.executable, "-c", PRESTART, use], stdout=stdout, timeout=120, check=False
+        )
+    assert done.returncode == 0
+    pid = int(out.read_text().split()[0])
+    if use == "exit-at-once":
+        # Stopped and reaped before the script exited: trafilatura's imports alone, in the
+        # forkserver's warm-up, take longer than this script's life.
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
