@@ -253,7 +253,12 @@ def _prestart_extraction() -> None:
     instead of after the first article is fetched. An hourly crawl that finds 5 new articles on
     a site of 200 took 1.21 s instead of 1.68 (median of 6 alternating runs); one that finds
     none took 0.89 s instead of 0.83, and 0.6 CPU s more: its forkserver is stopped at exit
-    (crawler/extraction/pool.py), so it never holds the output or the exit (issue 16)."""
+    (crawler/extraction/pool.py), so it never holds the output or the exit (issue 16).
+
+    Not on a single core, where the warm-up would only slow the imports it runs beside."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if (cores or 1) < 2:
+        return
     from crawler.extraction.pool import prestart_forkserver
     from crawler.extraction.tasks import WORKER_PRELOAD
 

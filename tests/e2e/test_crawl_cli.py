@@ -137,6 +137,9 @@ def _session_commands(sid: int) -> list[str]:
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+@pytest.mark.skipif(
+    len(os.sched_getaffinity(0)) < 2, reason="the script starts it early on two cores or more"
+)
 def test_a_crawl_that_fetches_no_article_stops_its_forkserver_before_it_exits(
     tmp_path: Path,
 ) -> None:
