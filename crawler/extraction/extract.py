@@ -23,6 +23,7 @@ from crawler.extraction import (
     element_lookup,
     json_ld,
     plain_xpath,
+    readability_skip,
     stoplist,
     unused_metadata,
 )
@@ -62,6 +63,7 @@ stoplist.install()
 unused_metadata.install()
 json_ld.install()
 plain_xpath.install()
+readability_skip.install()
 
 
 def extract_article(
