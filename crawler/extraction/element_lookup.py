@@ -9,8 +9,8 @@ trafilatura nor its fallbacks use.
 
 :func:`install` gives the parsers trafilatura and its fallbacks parse with lxml's own
 ``ElementDefaultClassLookup``, in C, with the same classes for elements, comments, processing
-instructions and entities. On the corpus that took extraction from 37.9 to 34.9 and from 44.7
-to 43.0 CPU ms a page (two alternating runs, one process), with all 347 extractions identical
+instructions and entities. On the corpus that took extraction from 42.2 to 39.7 CPU ms a page
+(one process, each page extracted both ways in turn, twice), with all 347 extractions identical
 (issue 16). It runs in the extraction workers (and wherever ``crawler.extraction.extract`` is
 imported), never in the crawl process.
 """

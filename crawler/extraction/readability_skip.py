@@ -37,9 +37,14 @@ _KNOWN_SOURCE = "108aad8b70ee917c72ed91eab8042059a62c62da1c40f1c4dbbbf17de01b1bb
 
 
 def _source_digest() -> str:
-    source = inspect.getsource(_ORIGINAL) + inspect.getsource(
-        trafilatura.external._prefer_readability
-    )
+    """The digest of the installed trafilatura's comparison ("" when its source is not there to
+    read, as in an install without .py files: then the shortcut stays off)."""
+    try:
+        source = inspect.getsource(_ORIGINAL) + inspect.getsource(
+            trafilatura.external._prefer_readability
+        )
+    except (OSError, TypeError, AttributeError):
+        return ""
     return hashlib.sha256(source.encode()).hexdigest()
 
 

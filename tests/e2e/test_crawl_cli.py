@@ -140,12 +140,13 @@ def _session_commands(sid: int) -> list[str]:
 @pytest.mark.skipif(
     len(os.sched_getaffinity(0)) < 2, reason="the script starts it early on two cores or more"
 )
-def test_a_crawl_that_fetches_no_article_stops_its_forkserver_before_it_exits(
+def test_a_crawl_that_fetches_no_article_leaves_no_forkserver(
     tmp_path: Path,
 ) -> None:
-    """The script starts the extraction forkserver before its imports; a crawl that needs no
-    worker stops it on its way out, so nothing of it outlives the crawl (or holds its output,
-    which the forkserver shares, while its warm-up finishes)."""
+    """The script starts the extraction forkserver before its imports, and a crawl that needs
+    no worker ends with its exit status, its output closed and no forkserver left. (That the
+    forkserver is stopped before the script exits, rather than after its warm-up, is tested in
+    tests/crawler/extraction/test_pool.py, where the script's life is shorter than the warm-up.)"""
     cfg = config(tmp_path)  # every source is down: no article is fetched
     assert newsmon(cfg, "init").returncode == 0
     env = {k: v for k, v in os.environ.items() if k != "NEWSMON_DATABASE_URL"}

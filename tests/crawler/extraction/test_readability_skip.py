@@ -11,6 +11,7 @@ import trafilatura.external
 
 from crawler.extraction import readability_skip
 from crawler.extraction.extract import extract_article
+from tests.crawler.extraction.corpus_sample import corpus_sample, extract_sample
 
 SENTENCE = "The Kremlin replaced two deputy prime ministers on Monday, officials said. "
 
@@ -72,19 +73,27 @@ def trafilaturas_comparison() -> Iterator[None]:
 def test_corpus_extractions_are_identical_with_the_shortcut(
     corpus_dir: Path, request: pytest.FixtureRequest
 ) -> None:
-    pages = sorted((corpus_dir / "pages").glob("*.html"))[5::7]
-    bodies = [(p.read_bytes(), f"https://news.test/{p.stem}") for p in pages]
-    shortcut = [extract_article(body, url) for body, url in bodies]
+    bodies = corpus_sample(corpus_dir, 5)
+    shortcut = extract_sample(bodies)
     request.getfixturevalue("trafilaturas_comparison")
     assert vars(trafilatura.core)["compare_extraction"] is readability_skip._ORIGINAL
-    full = [extract_article(body, url) for body, url in bodies]
-    assert sum(e is not None for e in shortcut) > len(bodies) // 2
-    assert shortcut == full
+    assert extract_sample(bodies) == shortcut
 
 
 def test_another_trafilaturas_comparison_is_left_alone(
     monkeypatch: pytest.MonkeyPatch, trafilaturas_comparison: None
 ) -> None:
     monkeypatch.setattr(readability_skip, "_KNOWN_SOURCE", "another version's")
+    assert readability_skip.install() is False
+    assert vars(trafilatura.core)["compare_extraction"] is readability_skip._ORIGINAL
+
+
+def test_without_trafilaturas_source_the_shortcut_stays_off(
+    monkeypatch: pytest.MonkeyPatch, trafilaturas_comparison: None
+) -> None:
+    def no_source(obj: object) -> str:
+        raise OSError("could not get source code")
+
+    monkeypatch.setattr(readability_skip.inspect, "getsource", no_source)
     assert readability_skip.install() is False
     assert vars(trafilatura.core)["compare_extraction"] is readability_skip._ORIGINAL
